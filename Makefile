@@ -1,0 +1,130 @@
+# fusehost: build, test, install.
+#
+#   make            build fusehostd and the shipped plugins into build/
+#   make check      install missing Debian packages, build, run every test
+#   make demo       install missing Debian packages, build, serve conf/demo.conf
+#   make install    install (DESTDIR, PREFIX, SYSCONFDIR honoured)
+#   make clean
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+BINDIR     := $(PREFIX)/bin
+SBINDIR    := $(PREFIX)/sbin
+LIBDIR     := $(PREFIX)/lib
+PLUGINDIR  := $(LIBDIR)/fusehost/plugins
+INCLUDEDIR := $(PREFIX)/include
+MANDIR     := $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+
+BUILD := build
+CC    ?= cc
+
+# Debian 12 packages the build and the tests need.
+DEBIAN_PACKAGES := build-essential pkg-config libfuse3-dev fuse3 \
+	libglib2.0-dev libsystemd-dev libcmocka-dev attr
+
+PKG_CONFIG ?= pkg-config
+PKGS       := fuse3 glib-2.0
+
+OPTFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror
+ifeq ($(SANITIZE),1)
+OPTFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+
+BASE_CFLAGS := -std=gnu11 $(WARNINGS) $(OPTFLAGS) -Iinclude \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -ldl -pthread
+
+DAEMON_CFLAGS := $(BASE_CFLAGS) -DFUSEHOST_VERSION='"$(VERSION)"' \
+	-DFUSEHOST_CONFIG_PATH='"$(SYSCONFDIR)/fusehost.conf"' \
+	-DFUSEHOST_PLUGIN_DIR='"$(PLUGINDIR)"'
+# Plugins resolve the host API (fusehost_*) against the executable.
+DAEMON_LDFLAGS := -Wl,--export-dynamic-symbol='fusehost_*'
+PLUGIN_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
+PLUGIN_LDFLAGS := -shared
+
+DAEMON_SOURCES := $(wildcard daemon/*.c)
+DAEMON_OBJECTS := $(DAEMON_SOURCES:%.c=$(BUILD)/%.o)
+# Everything but main(), for the unit tests to link against.
+CORE_OBJECTS := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJECTS))
+HEADERS := $(wildcard daemon/*.h include/fusehost/*.h)
+
+PLUGINS := $(notdir $(wildcard plugins/*))
+PLUGIN_FILES := $(PLUGINS:%=$(BUILD)/plugins/%.so)
+
+.PHONY: all check demo install clean deps tests
+all: $(BUILD)/fusehostd $(PLUGIN_FILES) $(BUILD)/fusehost.pc
+
+$(BUILD)/daemon/%.o: daemon/%.c $(HEADERS) | $(BUILD)/daemon
+	$(CC) $(DAEMON_CFLAGS) -c $< -o $@
+
+$(BUILD)/fusehostd: $(DAEMON_OBJECTS)
+	$(CC) $(OPTFLAGS) $(DAEMON_LDFLAGS) $^ -o $@ $(LIBS)
+
+$(BUILD)/plugins/%.so: plugins/%/*.c include/fusehost/plugin.h | $(BUILD)/plugins
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $(filter %.c,$^) -o $@ $(LIBS)
+
+$(BUILD)/fusehost.pc: conf/fusehost.pc.in Makefile | $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' $< > $@
+
+$(BUILD) $(BUILD)/daemon $(BUILD)/plugins $(BUILD)/tests $(BUILD)/tests/plugins:
+	mkdir -p $@
+
+include tests/tests.mk
+
+# Install the Debian packages the build needs, if any are missing.
+deps:
+	@missing=""; \
+	for package in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | \
+	    grep -q 'install ok installed' || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "Missing Debian packages:$$missing (run as root to install them)" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "Installing Debian packages:$$missing"; \
+	  apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+demo: deps
+	$(MAKE) all
+	@mkdir -p demo/hello demo/scratch
+	@echo
+	@echo "fusehostd is serving conf/demo.conf. In another terminal, try:"
+	@echo "    cat demo/hello/hello demo/hello/whoami"
+	@echo "    echo hi > demo/scratch/note && ls -l demo/scratch && df -h demo/scratch"
+	@echo "    mount | grep fusehost"
+	@echo "Press Ctrl-C here to unmount and stop."
+	@echo
+	$(BUILD)/fusehostd -c conf/demo.conf --plugin-dir $(BUILD)/plugins
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PLUGINDIR) \
+	  $(DESTDIR)$(INCLUDEDIR)/fusehost $(DESTDIR)$(LIBDIR)/pkgconfig \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(SYSCONFDIR)/fusehost.d $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BUILD)/fusehostd $(DESTDIR)$(SBINDIR)/fusehostd
+	install -m 644 $(PLUGIN_FILES) $(DESTDIR)$(PLUGINDIR)/
+	install -m 644 include/fusehost/*.h $(DESTDIR)$(INCLUDEDIR)/fusehost/
+	install -m 644 $(BUILD)/fusehost.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 man/fusehost.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/fusehostd.8 $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  systemd/fusehostd.service.in > $(DESTDIR)$(UNITDIR)/fusehostd.service
+	@# An administrator's config is never overwritten.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/fusehost.conf ]; then \
+	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/fusehost.conf"; \
+	else \
+	  sed -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' conf/fusehost.conf.in \
+	    > $(DESTDIR)$(SYSCONFDIR)/fusehost.conf; \
+	fi
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,666 @@
+/* Loading and checking /etc/fusehost.conf and its drop-ins; see config.h.
+ *
+ * GKeyFile does the parsing.  It forgives things an administrator would
+ * rather hear about (a group written twice in one file is silently merged),
+ * so the raw text of each file is also scanned for group headers. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <fusehost/plugin.h>
+
+#include "options.h"
+
+#define MOUNT_GROUP_PREFIX "mount "
+
+static const char *const daemon_keys[] = { "plugin-dir", "log-level", NULL };
+static const char *const mount_host_keys[] = {
+	"plugin", "mountpoint", "options", "threads", "required", NULL
+};
+
+static void add_error(GPtrArray *errors, const char *format, ...)
+	G_GNUC_PRINTF(2, 3);
+
+static void add_error(GPtrArray *errors, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	g_ptr_array_add(errors, g_strdup_vprintf(format, args));
+	va_end(args);
+}
+
+static void plugin_setting_free(gpointer data)
+{
+	struct plugin_setting *setting = data;
+
+	g_free(setting->key);
+	g_free(setting->value);
+	g_free(setting);
+}
+
+static void mount_config_free(gpointer data)
+{
+	struct mount_config *mount = data;
+
+	g_free(mount->name);
+	g_free(mount->file);
+	g_free(mount->plugin);
+	g_free(mount->mountpoint);
+	g_free(mount->options);
+	g_ptr_array_unref(mount->plugin_settings);
+	g_free(mount);
+}
+
+void config_free(struct config *config)
+{
+	if (!config)
+		return;
+	g_free(config->path);
+	g_free(config->dropin_dir);
+	g_free(config->daemon.plugin_dir);
+	g_ptr_array_unref(config->mounts);
+	g_free(config);
+}
+
+char *config_dropin_dir(const char *path)
+{
+	if (g_str_has_suffix(path, ".conf"))
+		return g_strdup_printf("%.*s.d", (int)(strlen(path) - 5), path);
+	return g_strdup_printf("%s.d", path);
+}
+
+/* Levenshtein distance, for "did you mean" suggestions. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t length_b = strlen(b);
+	size_t *row = g_new(size_t, length_b + 1);
+	size_t result;
+
+	for (size_t j = 0; j <= length_b; j++)
+		row[j] = j;
+	for (size_t i = 1; a[i - 1]; i++) {
+		size_t diagonal = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= length_b; j++) {
+			size_t above = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = MIN(row[j] + 1, row[j - 1] + 1);
+
+			row[j] = MIN(best, diagonal + cost);
+			diagonal = above;
+		}
+	}
+	result = row[length_b];
+	g_free(row);
+	return result;
+}
+
+/* The candidate closest to `key`, if close enough to be a likely typo. */
+static const char *nearest_key(const char *key, const char *const *lists[],
+			       size_t n_lists)
+{
+	const char *best = NULL;
+	size_t best_distance = (size_t)-1;
+
+	for (size_t l = 0; l < n_lists; l++) {
+		for (const char *const *candidate = lists[l];
+		     candidate && *candidate; candidate++) {
+			size_t distance = edit_distance(key, *candidate);
+
+			if (distance < best_distance) {
+				best_distance = distance;
+				best = *candidate;
+			}
+		}
+	}
+	if (best && best_distance <= MAX(2, strlen(key) / 3))
+		return best;
+	return NULL;
+}
+
+static void add_unknown_key_error(GPtrArray *errors, const char *file,
+				  const char *group, const char *key,
+				  const char *suggestion)
+{
+	if (suggestion)
+		add_error(errors,
+			  "%s: [%s] %s: unknown key (did you mean '%s'?)",
+			  file, group, key, suggestion);
+	else
+		add_error(errors, "%s: [%s] %s: unknown key", file, group, key);
+}
+
+/* GKeyFile takes comments only on lines of their own: "x = 1 # note" makes
+ * the value "1 # note".  Say so, since the resulting error is puzzling. */
+static const char *comment_hint(const char *value)
+{
+	const char *hash = strchr(value, '#');
+
+	if (hash && hash > value && g_ascii_isspace(hash[-1]))
+		return " (comments must be on a line of their own)";
+	return "";
+}
+
+/* Find group headers that appear more than once in one file. */
+static void check_duplicate_groups(const char *file, const char *text,
+				   GPtrArray *errors)
+{
+	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+						 g_free, NULL);
+	char **lines = g_strsplit(text, "\n", -1);
+
+	for (char **line = lines; *line; line++) {
+		char *stripped = g_strstrip(*line);
+		size_t length = strlen(stripped);
+		char *group;
+
+		if (length < 2 || stripped[0] != '[' ||
+		    stripped[length - 1] != ']')
+			continue;
+		group = g_strndup(stripped + 1, length - 2);
+		if (g_hash_table_contains(seen, group)) {
+			add_error(errors,
+				  "%s: [%s]: group appears more than once in "
+				  "this file",
+				  file, group);
+			g_free(group);
+		} else {
+			g_hash_table_add(seen, group);
+		}
+	}
+	g_strfreev(lines);
+	g_hash_table_unref(seen);
+}
+
+static char *normalize_mountpoint(const char *path)
+{
+	GString *normal = g_string_new("");
+	char **parts = g_strsplit(path, "/", -1);
+
+	for (char **part = parts; *part; part++) {
+		if (**part == '\0')
+			continue;
+		if (strcmp(*part, ".") == 0 || strcmp(*part, "..") == 0) {
+			g_string_free(normal, TRUE);
+			g_strfreev(parts);
+			return NULL;
+		}
+		g_string_append_c(normal, '/');
+		g_string_append(normal, *part);
+	}
+	g_strfreev(parts);
+	return g_string_free(normal, FALSE);
+}
+
+static void load_daemon_group(struct config *config, GKeyFile *keyfile,
+			      const char *file, GPtrArray *errors)
+{
+	char **keys = g_key_file_get_keys(keyfile, "daemon", NULL, NULL);
+	const char *const *lists[] = { daemon_keys };
+
+	for (char **key = keys; key && *key; key++) {
+		char *value = g_key_file_get_value(keyfile, "daemon", *key,
+						   NULL);
+
+		if (strcmp(*key, "plugin-dir") == 0) {
+			if (!g_path_is_absolute(value))
+				add_error(errors,
+					  "%s: [daemon] plugin-dir: '%s' is not "
+					  "an absolute path%s",
+					  file, value, comment_hint(value));
+			g_free(config->daemon.plugin_dir);
+			config->daemon.plugin_dir = g_strdup(value);
+		} else if (strcmp(*key, "log-level") == 0) {
+			if (log_level_parse(value, &config->daemon.log_level) < 0)
+				add_error(errors,
+					  "%s: [daemon] log-level: '%s' is not "
+					  "one of error, warning, info, debug%s",
+					  file, value, comment_hint(value));
+		} else {
+			add_unknown_key_error(errors, file, "daemon", *key,
+					      nearest_key(*key, lists, 1));
+		}
+		g_free(value);
+	}
+	g_strfreev(keys);
+}
+
+static void load_mount_key(struct mount_config *mount, const char *group,
+			   const char *key, const char *value,
+			   GPtrArray *errors)
+{
+	const char *file = mount->file;
+
+	if (strcmp(key, "plugin") == 0) {
+		mount->plugin = g_strdup(value);
+		if (!g_path_is_absolute(value) && !is_valid_name(value))
+			add_error(errors,
+				  "%s: [%s] plugin: '%s' is neither a plugin "
+				  "name ([A-Za-z0-9._-]+) nor an absolute "
+				  "path%s",
+				  file, group, value, comment_hint(value));
+	} else if (strcmp(key, "mountpoint") == 0) {
+		if (!g_path_is_absolute(value)) {
+			add_error(errors,
+				  "%s: [%s] mountpoint: '%s' is not an "
+				  "absolute path%s",
+				  file, group, value, comment_hint(value));
+			return;
+		}
+		mount->mountpoint = normalize_mountpoint(value);
+		if (!mount->mountpoint)
+			add_error(errors,
+				  "%s: [%s] mountpoint: '%s' contains . or .. "
+				  "components",
+				  file, group, value);
+		else if (strcmp(mount->mountpoint, "") == 0)
+			add_error(errors,
+				  "%s: [%s] mountpoint: cannot mount over /",
+				  file, group);
+	} else if (strcmp(key, "options") == 0) {
+		g_free(mount->options);
+		mount->options = g_strdup(value);
+		if (strstr(value, "modules="))
+			add_error(errors,
+				  "%s: [%s] options: modules= is not supported "
+				  "(libfuse modules are process-wide and unsafe "
+				  "with several mounts)",
+				  file, group);
+	} else if (strcmp(key, "threads") == 0) {
+		int64_t threads;
+
+		if (parse_int64(value, &threads) < 0 || threads < 1 ||
+		    threads > CONFIG_MAX_THREADS)
+			add_error(errors,
+				  "%s: [%s] threads: '%s' is not a whole number "
+				  "from 1 to %d%s",
+				  file, group, value, CONFIG_MAX_THREADS,
+				  comment_hint(value));
+		else
+			mount->threads = (unsigned)threads;
+	} else if (strcmp(key, "required") == 0) {
+		if (parse_bool(value, &mount->required) < 0)
+			add_error(errors,
+				  "%s: [%s] required: '%s' is not a boolean "
+				  "(true or false)%s",
+				  file, group, value, comment_hint(value));
+	} else {
+		struct plugin_setting *setting = g_new0(struct plugin_setting, 1);
+
+		/* Checked against the plugin's declared options later. */
+		setting->key = g_strdup(key);
+		setting->value = g_strdup(value);
+		g_ptr_array_add(mount->plugin_settings, setting);
+	}
+}
+
+static struct mount_config *find_mount(const struct config *config,
+				       const char *name)
+{
+	for (guint i = 0; i < config->mounts->len; i++) {
+		struct mount_config *mount = config->mounts->pdata[i];
+
+		if (strcmp(mount->name, name) == 0)
+			return mount;
+	}
+	return NULL;
+}
+
+static void load_mount_group(struct config *config, GKeyFile *keyfile,
+			     const char *file, const char *group,
+			     GPtrArray *errors)
+{
+	const char *name = group + strlen(MOUNT_GROUP_PREFIX);
+	struct mount_config *existing = find_mount(config, name);
+	struct mount_config *mount;
+	char **keys;
+
+	if (!is_valid_name(name)) {
+		add_error(errors,
+			  "%s: [%s]: invalid mount name '%s' (use "
+			  "[A-Za-z0-9._-]+, at most 64 characters)",
+			  file, group, name);
+		return;
+	}
+	if (existing) {
+		add_error(errors, "%s: [%s]: mount already defined in %s", file,
+			  group, existing->file);
+		return;
+	}
+
+	mount = g_new0(struct mount_config, 1);
+	mount->name = g_strdup(name);
+	mount->file = g_strdup(file);
+	mount->options = g_strdup("");
+	mount->threads = CONFIG_DEFAULT_THREADS;
+	mount->plugin_settings = g_ptr_array_new_with_free_func(
+		plugin_setting_free);
+	g_ptr_array_add(config->mounts, mount);
+
+	keys = g_key_file_get_keys(keyfile, group, NULL, NULL);
+	for (char **key = keys; key && *key; key++) {
+		char *value = g_key_file_get_value(keyfile, group, *key, NULL);
+
+		load_mount_key(mount, group, *key, value, errors);
+		g_free(value);
+	}
+	g_strfreev(keys);
+
+	if (!mount->plugin)
+		add_error(errors, "%s: [%s]: missing required key 'plugin'",
+			  file, group);
+	if (!mount->mountpoint && !g_key_file_has_key(keyfile, group,
+						      "mountpoint", NULL))
+		add_error(errors, "%s: [%s]: missing required key 'mountpoint'",
+			  file, group);
+}
+
+static void load_file(struct config *config, const char *file,
+		      GPtrArray *errors)
+{
+	GKeyFile *keyfile = g_key_file_new();
+	GError *error = NULL;
+	char *text = NULL;
+	gsize length;
+	char **groups;
+
+	if (!g_file_get_contents(file, &text, &length, &error)) {
+		add_error(errors, "%s: cannot read: %s", file, error->message);
+		goto out;
+	}
+	if (!g_key_file_load_from_data(keyfile, text, length, G_KEY_FILE_NONE,
+				       &error)) {
+		add_error(errors, "%s: syntax error: %s", file, error->message);
+		goto out;
+	}
+	check_duplicate_groups(file, text, errors);
+
+	groups = g_key_file_get_groups(keyfile, NULL);
+	for (char **group = groups; *group; group++) {
+		if (strcmp(*group, "daemon") == 0)
+			load_daemon_group(config, keyfile, file, errors);
+		else if (g_str_has_prefix(*group, MOUNT_GROUP_PREFIX))
+			load_mount_group(config, keyfile, file, *group, errors);
+		else
+			add_error(errors,
+				  "%s: [%s]: unknown group (groups are [daemon] "
+				  "and [mount NAME])",
+				  file, *group);
+	}
+	g_strfreev(groups);
+out:
+	g_clear_error(&error);
+	g_free(text);
+	g_key_file_free(keyfile);
+}
+
+static int compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The drop-in files, in lexical order; a missing directory is no error. */
+static GPtrArray *list_dropins(const char *dir, GPtrArray *errors)
+{
+	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+	GError *error = NULL;
+	GDir *handle = g_dir_open(dir, 0, &error);
+	const char *entry;
+
+	if (!handle) {
+		if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			add_error(errors, "%s: cannot read drop-in directory: %s",
+				  dir, error->message);
+		g_error_free(error);
+		return files;
+	}
+	while ((entry = g_dir_read_name(handle))) {
+		if (g_str_has_suffix(entry, ".conf") && entry[0] != '.')
+			g_ptr_array_add(files, g_build_filename(dir, entry,
+								NULL));
+	}
+	g_dir_close(handle);
+	g_ptr_array_sort(files, compare_strings);
+	return files;
+}
+
+static bool is_nested(const char *outer, const char *inner)
+{
+	size_t length = strlen(outer);
+
+	return strncmp(outer, inner, length) == 0 && inner[length] == '/';
+}
+
+static void check_mountpoints(const struct config *config, GPtrArray *errors)
+{
+	for (guint i = 0; i < config->mounts->len; i++) {
+		const struct mount_config *a = config->mounts->pdata[i];
+
+		if (!a->mountpoint)
+			continue;
+		for (guint j = 0; j < config->mounts->len; j++) {
+			const struct mount_config *b = config->mounts->pdata[j];
+
+			if (i == j || !b->mountpoint)
+				continue;
+			if (j > i && strcmp(a->mountpoint, b->mountpoint) == 0)
+				add_error(errors,
+					  "%s: [mount %s] mountpoint: %s is "
+					  "also the mountpoint of [mount %s] "
+					  "in %s",
+					  b->file, b->name, b->mountpoint,
+					  a->name, a->file);
+			else if (is_nested(a->mountpoint, b->mountpoint))
+				add_error(errors,
+					  "%s: [mount %s] mountpoint: %s is "
+					  "inside %s, the mountpoint of [mount "
+					  "%s] in %s",
+					  b->file, b->name, b->mountpoint,
+					  a->mountpoint, a->name, a->file);
+		}
+	}
+}
+
+struct config *config_load(const char *path, const char *default_plugin_dir,
+			   GPtrArray *errors)
+{
+	struct config *config;
+	GPtrArray *dropins;
+
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+		add_error(errors, "%s: %s", path,
+			  g_file_test(path, G_FILE_TEST_EXISTS)
+				  ? "not a regular file"
+				  : "no such file");
+		return NULL;
+	}
+
+	config = g_new0(struct config, 1);
+	config->path = g_strdup(path);
+	config->dropin_dir = config_dropin_dir(path);
+	config->daemon.plugin_dir = g_strdup(default_plugin_dir);
+	config->daemon.log_level = LOG_LEVEL_INFO;
+	config->mounts = g_ptr_array_new_with_free_func(mount_config_free);
+
+	load_file(config, path, errors);
+	dropins = list_dropins(config->dropin_dir, errors);
+	for (guint i = 0; i < dropins->len; i++)
+		load_file(config, dropins->pdata[i], errors);
+	g_ptr_array_unref(dropins);
+
+	check_mountpoints(config, errors);
+	if (config->mounts->len > CONFIG_MAX_MOUNTS)
+		add_error(errors, "%s: %u mounts configured; at most %d are "
+			  "supported in one process",
+			  path, config->mounts->len, CONFIG_MAX_MOUNTS);
+	return config;
+}
+
+const char *mount_config_setting(const struct mount_config *mount,
+				 const char *key)
+{
+	for (guint i = 0; i < mount->plugin_settings->len; i++) {
+		const struct plugin_setting *setting =
+			mount->plugin_settings->pdata[i];
+
+		if (strcmp(setting->key, key) == 0)
+			return setting->value;
+	}
+	return NULL;
+}
+
+static bool has_option(const char *options, const char *name)
+{
+	char **items = g_strsplit(options, ",", -1);
+	bool found = false;
+
+	for (char **item = items; *item && !found; item++) {
+		char *stripped = g_strstrip(*item);
+
+		found = g_str_has_prefix(stripped, name) &&
+			stripped[strlen(name)] == '=';
+	}
+	g_strfreev(items);
+	return found;
+}
+
+/* The subtype shown in mount tables: the plugin's file name without .so. */
+static char *plugin_subtype(const char *plugin)
+{
+	char *base = g_path_get_basename(plugin);
+
+	if (g_str_has_suffix(base, ".so"))
+		base[strlen(base) - 3] = '\0';
+	return base;
+}
+
+char *mount_config_fuse_options(const struct mount_config *mount)
+{
+	GString *options = g_string_new("");
+	char **items = g_strsplit(mount->options, ",", -1);
+
+	if (!has_option(mount->options, "fsname"))
+		g_string_append_printf(options, "fsname=fusehost:%s,",
+				       mount->name);
+	if (!has_option(mount->options, "subtype")) {
+		char *subtype = plugin_subtype(mount->plugin);
+
+		g_string_append_printf(options, "subtype=%s,", subtype);
+		g_free(subtype);
+	}
+	/* "a, b" is how people write lists; libfuse wants "a,b". */
+	for (char **item = items; *item; item++) {
+		char *stripped = g_strstrip(*item);
+
+		if (*stripped)
+			g_string_append_printf(options, "%s,", stripped);
+	}
+	g_strfreev(items);
+	g_string_truncate(options, options->len - 1);
+	return g_string_free(options, FALSE);
+}
+
+static const struct fusehost_option *
+find_declared(const struct fusehost_option *declared, const char *key)
+{
+	for (; declared && declared->name; declared++) {
+		if (strcmp(declared->name, key) == 0)
+			return declared;
+	}
+	return NULL;
+}
+
+void config_check_plugin_options(const struct mount_config *mount,
+				 const struct fusehost_option *declared,
+				 GPtrArray *errors)
+{
+	GPtrArray *names = g_ptr_array_new();
+	char *group = g_strdup_printf(MOUNT_GROUP_PREFIX "%s", mount->name);
+
+	for (const struct fusehost_option *option = declared;
+	     option && option->name; option++)
+		g_ptr_array_add(names, (gpointer)option->name);
+	g_ptr_array_add(names, NULL);
+
+	for (guint i = 0; i < mount->plugin_settings->len; i++) {
+		const struct plugin_setting *setting =
+			mount->plugin_settings->pdata[i];
+		const char *const *lists[] = {
+			mount_host_keys, (const char *const *)names->pdata
+		};
+
+		if (!find_declared(declared, setting->key))
+			add_unknown_key_error(errors, mount->file, group,
+					      setting->key,
+					      nearest_key(setting->key, lists,
+							  2));
+	}
+	for (const struct fusehost_option *option = declared;
+	     option && option->name; option++) {
+		if (option->required &&
+		    !mount_config_setting(mount, option->name))
+			add_error(errors,
+				  "%s: [%s]: missing key '%s', which plugin "
+				  "%s requires",
+				  mount->file, group, option->name,
+				  mount->plugin);
+	}
+	g_free(group);
+	g_ptr_array_unref(names);
+}
+
+char *config_format(const struct config *config,
+		    const struct fusehost_option *const *declared)
+{
+	GString *out = g_string_new("");
+
+	g_string_append_printf(out, "# effective configuration of %s",
+			       config->path);
+	g_string_append_printf(out, " and %s/*.conf\n\n", config->dropin_dir);
+	g_string_append(out, "[daemon]\n");
+	g_string_append_printf(out, "plugin-dir = %s\n",
+			       config->daemon.plugin_dir);
+	g_string_append_printf(out, "log-level = %s\n",
+			       log_level_name(config->daemon.log_level));
+
+	for (guint i = 0; i < config->mounts->len; i++) {
+		const struct mount_config *mount = config->mounts->pdata[i];
+		char *options;
+
+		g_string_append_printf(out, "\n# from %s\n", mount->file);
+		g_string_append_printf(out, "[" MOUNT_GROUP_PREFIX "%s]\n",
+				       mount->name);
+		g_string_append_printf(out, "plugin = %s\n", mount->plugin);
+		g_string_append_printf(out, "mountpoint = %s\n",
+				       mount->mountpoint);
+		options = mount_config_fuse_options(mount);
+		g_string_append_printf(out, "options = %s\n", options);
+		g_free(options);
+		g_string_append_printf(out, "threads = %u\n", mount->threads);
+		g_string_append_printf(out, "required = %s\n",
+				       mount->required ? "true" : "false");
+		for (guint j = 0; j < mount->plugin_settings->len; j++) {
+			const struct plugin_setting *setting =
+				mount->plugin_settings->pdata[j];
+
+			g_string_append_printf(out, "%s = %s\n", setting->key,
+					       setting->value);
+		}
+		for (const struct fusehost_option *option = declared[i];
+		     option && option->name; option++) {
+			if (mount_config_setting(mount, option->name))
+				continue;
+			if (option->default_value)
+				g_string_append_printf(out, "%s = %s\n",
+						       option->name,
+						       option->default_value);
+			else
+				g_string_append_printf(out, "# %s: no default\n",
+						       option->name);
+		}
+	}
+	return g_string_free(out, FALSE);
+}

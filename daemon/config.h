@@ -1,0 +1,86 @@
+/* The configuration: /etc/fusehost.conf plus its drop-in directory.
+ *
+ * Loading checks everything that can be checked from the text alone (syntax,
+ * groups, names, host keys and their types, mountpoint paths) and collects
+ * one message per problem, each naming the file, the group and the key.
+ * What needs the plugin (its option keys) is checked by
+ * config_check_plugin_options() once the plugin is loaded. */
+#ifndef FUSEHOST_CONFIG_H
+#define FUSEHOST_CONFIG_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "log.h"
+
+struct fusehost_option;
+
+#define CONFIG_DEFAULT_THREADS 10
+#define CONFIG_MAX_THREADS 1024
+/* Each libfuse session takes a pthread key and a process has 1024
+ * (PTHREAD_KEYS_MAX): stay well below. */
+#define CONFIG_MAX_MOUNTS 512
+
+struct plugin_setting {
+	char *key;
+	char *value;
+};
+
+struct mount_config {
+	char *name;
+	char *file;       /* the file whose [mount NAME] group defines it */
+	char *plugin;     /* bare name or absolute path, as written */
+	char *mountpoint; /* absolute, without trailing or doubled slashes */
+	char *options;    /* FUSE mount options as written; "" when none */
+	unsigned threads;
+	bool required;
+	GPtrArray *plugin_settings; /* struct plugin_setting *, file order */
+};
+
+struct daemon_config {
+	char *plugin_dir;
+	enum log_level log_level;
+};
+
+struct config {
+	char *path;
+	char *dropin_dir;
+	struct daemon_config daemon;
+	GPtrArray *mounts; /* struct mount_config *, in order of appearance */
+};
+
+/* Read `path` and every *.conf in its drop-in directory.  Problems are
+ * appended to `errors` (char *, g_free); the config is returned even when
+ * there were some, so that all of them can be reported at once, but it must
+ * not be used to mount anything then.  Returns NULL only when `path` itself
+ * cannot be read. */
+struct config *config_load(const char *path, const char *default_plugin_dir,
+			   GPtrArray *errors);
+void config_free(struct config *config);
+
+/* /etc/fusehost.conf -> /etc/fusehost.d */
+char *config_dropin_dir(const char *path);
+
+/* Check the mount's plugin settings against the options its plugin
+ * declares: unknown keys (with the nearest valid key suggested) and missing
+ * required ones.  `declared` ends with an entry whose name is NULL, or is
+ * NULL for a plugin without options. */
+void config_check_plugin_options(const struct mount_config *mount,
+				 const struct fusehost_option *declared,
+				 GPtrArray *errors);
+
+/* The value a plugin option has on this mount, or NULL when unset. */
+const char *mount_config_setting(const struct mount_config *mount,
+				 const char *key);
+
+/* The FUSE mount options of a mount with the defaults added: fsname is
+ * fusehost:NAME and subtype the plugin's name unless the options set them. */
+char *mount_config_fuse_options(const struct mount_config *mount);
+
+/* The effective config in key-file syntax, defaults filled in.  `declared`
+ * holds, per mount (same index), the options its plugin declares, or NULL
+ * when the plugin could not be loaded. */
+char *config_format(const struct config *config,
+		    const struct fusehost_option *const *declared);
+
+#endif

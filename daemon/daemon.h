@@ -1,0 +1,28 @@
+/* The running daemon: loads every mount's plugin, starts the mounts, waits
+ * for signals (or for the --run command) in a GLib main loop, and stops
+ * everything in order. */
+#ifndef FUSEHOST_DAEMON_H
+#define FUSEHOST_DAEMON_H
+
+#include <glib.h>
+
+struct config;
+struct plugin;
+struct mount_config;
+
+/* Block the signals the main loop handles, before any thread exists, so
+ * every thread inherits the mask; install the wake signal's no-op handler;
+ * ignore SIGPIPE. */
+void signals_setup(void);
+
+/* Load the mount's plugin and check the mount's plugin options against it.
+ * On failure logs every problem (naming the file, the group and the key)
+ * and returns NULL. */
+struct plugin *daemon_load_plugin(const struct config *config,
+				  const struct mount_config *mount);
+
+/* Serve until SIGTERM or SIGINT, or until `run_command` (may be NULL)
+ * exits.  Returns the process exit status. */
+int daemon_run(struct config *config, const char *run_command);
+
+#endif

@@ -1,0 +1,311 @@
+/* fusehostd: command line and modes.
+ *
+ *   fusehostd [-c FILE]                 serve every configured mount
+ *   fusehostd -t [-c FILE]              check the configuration and exit
+ *   fusehostd [-c FILE] --run CMD       mount, run CMD, unmount, exit with its status
+ *   fusehostd --plugin-info NAME        describe a plugin
+ *   fusehostd --dump-config [-c FILE]   print the effective configuration
+ *
+ * It never daemonizes: systemd or the shell decides where it runs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "mount.h"
+#include "mountpoint.h"
+#include "plugin.h"
+
+#ifndef FUSEHOST_VERSION
+#define FUSEHOST_VERSION "0.0"
+#endif
+#ifndef FUSEHOST_CONFIG_PATH
+#define FUSEHOST_CONFIG_PATH "/etc/fusehost.conf"
+#endif
+#ifndef FUSEHOST_PLUGIN_DIR
+#define FUSEHOST_PLUGIN_DIR "/usr/local/lib/fusehost/plugins"
+#endif
+
+enum mode { MODE_SERVE, MODE_TEST, MODE_PLUGIN_INFO, MODE_DUMP_CONFIG };
+
+struct arguments {
+	enum mode mode;
+	const char *config_path;
+	const char *run_command;
+	const char *plugin_name;
+	const char *plugin_dir; /* overrides [daemon] plugin-dir when set */
+};
+
+static void print_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: fusehostd [OPTION]...\n"
+		"Serve the FUSE filesystems configured in FILE, each from a "
+		"plugin.\n"
+		"\n"
+		"  -c, --config=FILE       configuration file (default %s);\n"
+		"                          *.conf files in its .d directory "
+		"are read too\n"
+		"  -t, --test              check the configuration, the "
+		"plugins and their\n"
+		"                          options, mount nothing; exit 0 if "
+		"valid, else 1\n"
+		"      --run=COMMAND       mount everything, run COMMAND with "
+		"/bin/sh,\n"
+		"                          unmount, and exit with its status\n"
+		"      --plugin-info=NAME  describe plugin NAME (a name or a "
+		"path to a .so)\n"
+		"      --dump-config       print the effective configuration "
+		"with defaults\n"
+		"      --plugin-dir=DIR    load plugins from DIR instead of "
+		"[daemon] plugin-dir\n"
+		"                          (default %s)\n"
+		"  -h, --help              show this help and exit\n"
+		"  -V, --version           show the version and exit\n"
+		"\n"
+		"Without -t, --plugin-info or --dump-config, fusehostd stays "
+		"in the foreground\n"
+		"and serves until SIGTERM or SIGINT, then unmounts everything "
+		"and exits 0.\n"
+		"Logs go to stderr.  See fusehostd(8) and fusehost.conf(5).\n",
+		FUSEHOST_CONFIG_PATH, FUSEHOST_PLUGIN_DIR);
+}
+
+static int parse_arguments(int argc, char **argv, struct arguments *arguments)
+{
+	enum { OPT_RUN = 256, OPT_PLUGIN_INFO, OPT_DUMP_CONFIG, OPT_PLUGIN_DIR };
+	static const struct option long_options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "run", required_argument, NULL, OPT_RUN },
+		{ "plugin-info", required_argument, NULL, OPT_PLUGIN_INFO },
+		{ "dump-config", no_argument, NULL, OPT_DUMP_CONFIG },
+		{ "plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int option;
+
+	arguments->config_path = FUSEHOST_CONFIG_PATH;
+	while ((option = getopt_long(argc, argv, "c:thV", long_options,
+				     NULL)) != -1) {
+		switch (option) {
+		case 'c':
+			arguments->config_path = optarg;
+			break;
+		case 't':
+			arguments->mode = MODE_TEST;
+			break;
+		case OPT_RUN:
+			arguments->run_command = optarg;
+			break;
+		case OPT_PLUGIN_INFO:
+			arguments->mode = MODE_PLUGIN_INFO;
+			arguments->plugin_name = optarg;
+			break;
+		case OPT_DUMP_CONFIG:
+			arguments->mode = MODE_DUMP_CONFIG;
+			break;
+		case OPT_PLUGIN_DIR:
+			arguments->plugin_dir = optarg;
+			break;
+		case 'h':
+			print_usage(stdout);
+			exit(EXIT_SUCCESS);
+		case 'V':
+			printf("fusehostd %s (plugin ABI %d.%d, libfuse %d.%d)\n",
+			       FUSEHOST_VERSION, FUSEHOST_ABI_MAJOR,
+			       FUSEHOST_ABI_MINOR, FUSE_MAJOR_VERSION,
+			       FUSE_MINOR_VERSION);
+			exit(EXIT_SUCCESS);
+		default:
+			fprintf(stderr, "Try 'fusehostd --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr,
+			"fusehostd: unexpected argument '%s'\n"
+			"Try 'fusehostd --help'.\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (arguments->run_command && arguments->mode != MODE_SERVE) {
+		fprintf(stderr, "fusehostd: --run cannot be combined with -t, "
+				"--plugin-info or --dump-config\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Load the configuration and report its problems.  NULL if it is unusable. */
+static struct config *load_config(const struct arguments *arguments)
+{
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	struct config *config;
+
+	config = config_load(arguments->config_path, FUSEHOST_PLUGIN_DIR,
+			     errors);
+	for (guint i = 0; i < errors->len; i++)
+		log_error(NULL, "%s", (char *)errors->pdata[i]);
+	if (errors->len > 0)
+		g_clear_pointer(&config, config_free);
+	g_ptr_array_unref(errors);
+	if (config && arguments->plugin_dir) {
+		g_free(config->daemon.plugin_dir);
+		config->daemon.plugin_dir = g_strdup(arguments->plugin_dir);
+	}
+	return config;
+}
+
+/* -t: every check short of mounting.  Returns the number of problems. */
+static unsigned test_mounts(const struct config *config)
+{
+	unsigned problems = 0;
+
+	for (guint i = 0; i < config->mounts->len; i++) {
+		const struct mount_config *mount = config->mounts->pdata[i];
+		struct plugin *plugin = daemon_load_plugin(config, mount);
+		char *mountpoint_problem = mountpoint_check(mount->mountpoint);
+
+		if (!plugin)
+			problems++;
+		plugin_unload(plugin);
+		if (mountpoint_problem) {
+			log_error(NULL, "%s: [mount %s] mountpoint: %s",
+				  mount->file, mount->name, mountpoint_problem);
+			g_free(mountpoint_problem);
+			problems++;
+		}
+		if (mount_check_fuse_options(mount) < 0) {
+			log_error(NULL, "%s: [mount %s] options: libfuse does not "
+					"accept '%s'",
+				  mount->file, mount->name, mount->options);
+			problems++;
+		}
+	}
+	return problems;
+}
+
+static int run_test(const struct arguments *arguments)
+{
+	struct config *config = load_config(arguments);
+	unsigned problems;
+
+	if (!config)
+		return EXIT_FAILURE;
+	problems = test_mounts(config);
+	if (problems == 0)
+		printf("%s: configuration is valid (%u mounts)\n",
+		       config->path, config->mounts->len);
+	config_free(config);
+	return problems == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int run_plugin_info(const struct arguments *arguments)
+{
+	const char *plugin_dir = arguments->plugin_dir;
+	struct config *config = NULL;
+	struct plugin *plugin;
+	char *error = NULL;
+	char *description;
+
+	/* The config only matters for its plugin-dir, and only if it exists. */
+	if (!plugin_dir && g_file_test(arguments->config_path,
+				       G_FILE_TEST_EXISTS)) {
+		config = load_config(arguments);
+		if (!config)
+			return EXIT_FAILURE;
+		plugin_dir = config->daemon.plugin_dir;
+	}
+	plugin = plugin_load(arguments->plugin_name,
+			     plugin_dir ? plugin_dir : FUSEHOST_PLUGIN_DIR,
+			     &error);
+	config_free(config);
+	if (!plugin) {
+		log_error(NULL, "%s", error);
+		g_free(error);
+		return EXIT_FAILURE;
+	}
+	description = plugin_describe(plugin);
+	fputs(description, stdout);
+	g_free(description);
+	plugin_unload(plugin);
+	return EXIT_SUCCESS;
+}
+
+static int run_dump_config(const struct arguments *arguments)
+{
+	struct config *config = load_config(arguments);
+	const struct fusehost_option **declared;
+	struct plugin **plugins;
+	char *text;
+	bool ok = true;
+
+	if (!config)
+		return EXIT_FAILURE;
+	declared = g_new0(const struct fusehost_option *, config->mounts->len);
+	plugins = g_new0(struct plugin *, config->mounts->len);
+	for (guint i = 0; i < config->mounts->len; i++) {
+		plugins[i] = daemon_load_plugin(config,
+						config->mounts->pdata[i]);
+		if (plugins[i])
+			declared[i] = plugins[i]->descriptor.options;
+		else
+			ok = false;
+	}
+	if (ok) {
+		text = config_format(config, declared);
+		fputs(text, stdout);
+		g_free(text);
+	}
+	for (guint i = 0; i < config->mounts->len; i++)
+		plugin_unload(plugins[i]);
+	g_free(plugins);
+	g_free(declared);
+	config_free(config);
+	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int run_serve(const struct arguments *arguments)
+{
+	struct config *config = load_config(arguments);
+	int status;
+
+	if (!config)
+		return EXIT_FAILURE;
+	status = daemon_run(config, arguments->run_command);
+	config_free(config);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct arguments arguments = { 0 };
+
+	if (parse_arguments(argc, argv, &arguments) < 0)
+		return 2;
+
+	/* Before any thread exists, so that every thread inherits the mask. */
+	signals_setup();
+	log_capture_libfuse();
+
+	switch (arguments.mode) {
+	case MODE_TEST:
+		return run_test(&arguments);
+	case MODE_PLUGIN_INFO:
+		return run_plugin_info(&arguments);
+	case MODE_DUMP_CONFIG:
+		return run_dump_config(&arguments);
+	case MODE_SERVE:
+	default:
+		return run_serve(&arguments);
+	}
+}

@@ -1,0 +1,352 @@
+/* Mount threads: setup, serving and teardown of one FUSE mount; see mount.h.
+ *
+ * libfuse 3.14 constraints that shape this file:
+ * - mounting and unmounting are not thread-safe, so they are serialized
+ *   behind table_lock;
+ * - fuse_session_exit() only sets a flag, and an idle loop sleeps in
+ *   sem_wait: the stopper resends MOUNT_WAKE_SIGNAL to the loop thread until
+ *   the loop has returned;
+ * - after the mount disappeared from outside, fuse_unmount() could detach
+ *   whatever is mounted at the path now, so it is only called while this
+ *   very mount (same mount id and connection) is still in the table. */
+#define _GNU_SOURCE
+#include "mount.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include <fuse_lowlevel.h>
+
+#include "config.h"
+#include "log.h"
+#include "mountinfo.h"
+#include "mountpoint.h"
+#include "plugin.h"
+
+#define WAKE_INTERVAL_MS 100
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct mount *mount_new(const struct mount_config *config,
+			struct plugin *plugin)
+{
+	struct mount *mount = g_new0(struct mount, 1);
+
+	mount->config = config;
+	mount->plugin = plugin;
+	mount->api.config = config;
+	mount->api.plugin = plugin;
+	pthread_mutex_init(&mount->lock, NULL);
+	pthread_cond_init(&mount->changed, NULL);
+	mount->state = MOUNT_STARTING;
+	return mount;
+}
+
+void mount_free(struct mount *mount)
+{
+	if (!mount)
+		return;
+	pthread_mutex_destroy(&mount->lock);
+	pthread_cond_destroy(&mount->changed);
+	g_free(mount->api.open_error);
+	g_free(mount);
+}
+
+static void set_state(struct mount *mount, enum mount_state state, int error)
+{
+	pthread_mutex_lock(&mount->lock);
+	mount->state = state;
+	mount->start_error = error;
+	pthread_cond_broadcast(&mount->changed);
+	pthread_mutex_unlock(&mount->lock);
+}
+
+static void plugin_lock(struct mount *mount)
+{
+	if (mount->plugin->serialize_lock)
+		pthread_mutex_lock(mount->plugin->serialize_lock);
+}
+
+static void plugin_unlock(struct mount *mount)
+{
+	if (mount->plugin->serialize_lock)
+		pthread_mutex_unlock(mount->plugin->serialize_lock);
+}
+
+static int open_instance(struct mount *mount)
+{
+	const struct fusehost_plugin *descriptor = &mount->plugin->descriptor;
+	int result;
+
+	if (!descriptor->open)
+		return 0;
+	plugin_lock(mount);
+	result = descriptor->open(&mount->api, &mount->layer.instance);
+	plugin_unlock(mount);
+	if (result >= 0)
+		return 0;
+	log_error(mount->config->name, "plugin %s failed to open: %s",
+		  mount->plugin->path,
+		  mount->api.open_error ? mount->api.open_error
+					: strerror(-result));
+	return result;
+}
+
+static void close_instance(struct mount *mount)
+{
+	const struct fusehost_plugin *descriptor = &mount->plugin->descriptor;
+
+	if (!descriptor->close)
+		return;
+	plugin_lock(mount);
+	descriptor->close(mount->layer.instance);
+	plugin_unlock(mount);
+	mount->layer.instance = NULL;
+}
+
+static struct fuse *new_session(const struct mount_config *config,
+				const struct fuse_operations *operations,
+				void *user_data)
+{
+	char *options = mount_config_fuse_options(config);
+	char *argv[] = { "fusehostd", "-o", options, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fuse *fuse;
+
+	fuse = fuse_new(&args, operations, sizeof(*operations), user_data);
+	fuse_opt_free_args(&args);
+	g_free(options);
+	return fuse;
+}
+
+int mount_check_fuse_options(const struct mount_config *config)
+{
+	static const struct fuse_operations nothing;
+	struct fuse *fuse;
+
+	log_set_thread_mount(config->name);
+	fuse = new_session(config, &nothing, NULL);
+	log_set_thread_mount(NULL);
+	if (!fuse)
+		return -EINVAL;
+	fuse_destroy(fuse);
+	return 0;
+}
+
+/* Remember which kernel mount is ours, to recognize it (or its absence)
+ * later without touching the mountpoint. */
+static void record_kernel_mount(struct mount *mount)
+{
+	GPtrArray *entries = mountinfo_read();
+	const struct mountinfo_entry *top =
+		entries ? mountinfo_find_top(entries, mount->config->mountpoint)
+			: NULL;
+
+	if (top && mountinfo_is_fuse(top)) {
+		mount->mount_id = top->mount_id;
+		mount->fuse_connection = top->minor;
+	}
+	if (entries)
+		g_ptr_array_unref(entries);
+}
+
+static bool still_mounted(const struct mount *mount)
+{
+	GPtrArray *entries = mountinfo_read();
+	const struct mountinfo_entry *entry;
+	bool mounted;
+
+	if (!entries)
+		return false;
+	entry = mountinfo_find_id(entries, mount->mount_id);
+	mounted = entry && entry->minor == mount->fuse_connection &&
+		  strcmp(entry->mountpoint, mount->config->mountpoint) == 0;
+	g_ptr_array_unref(entries);
+	return mounted;
+}
+
+/* Runs the plugin's destroy through the layer if INIT happened.  The
+ * pointer is cleared first so that a concurrent mount_request_stop() does
+ * not use a session being destroyed. */
+static void destroy_session(struct mount *mount)
+{
+	struct fuse *fuse;
+
+	pthread_mutex_lock(&mount->lock);
+	fuse = mount->fuse;
+	mount->fuse = NULL;
+	pthread_mutex_unlock(&mount->lock);
+	fuse_destroy(fuse);
+}
+
+static int mount_setup(struct mount *mount)
+{
+	const struct mount_config *config = mount->config;
+	int result;
+
+	result = open_instance(mount);
+	if (result < 0)
+		return result;
+
+	mount->layer.plugin_operations = &mount->plugin->operations;
+	mount->layer.serialize_lock = mount->plugin->serialize_lock;
+	mount->layer.mount_name = config->name;
+	layer_build_operations(&mount->plugin->operations, &mount->operations);
+
+	mount->fuse = new_session(config, &mount->operations, &mount->layer);
+	if (!mount->fuse) {
+		log_error(config->name,
+			  "libfuse refused the mount options '%s'",
+			  config->options);
+		close_instance(mount);
+		return -EINVAL;
+	}
+
+	pthread_mutex_lock(&table_lock);
+	result = mountpoint_prepare(config->mountpoint, config->name);
+	if (result == 0 && fuse_mount(mount->fuse, config->mountpoint) != 0) {
+		log_error(config->name, "cannot mount at %s",
+			  config->mountpoint);
+		result = -EIO;
+	}
+	if (result == 0)
+		record_kernel_mount(mount);
+	pthread_mutex_unlock(&table_lock);
+
+	if (result < 0) {
+		destroy_session(mount);
+		close_instance(mount);
+	}
+	return result;
+}
+
+static void run_loop(struct mount *mount)
+{
+	struct fuse_loop_config *loop_config = fuse_loop_cfg_create();
+	int result;
+
+	fuse_loop_cfg_set_max_threads(loop_config, mount->config->threads);
+	result = fuse_loop_mt(mount->fuse, loop_config);
+	fuse_loop_cfg_destroy(loop_config);
+	if (result != 0)
+		log_error(mount->config->name, "FUSE loop failed: %s",
+			  strerror(result < 0 ? -result : result));
+}
+
+static void mount_teardown(struct mount *mount)
+{
+	pthread_mutex_lock(&table_lock);
+	if (still_mounted(mount))
+		fuse_unmount(mount->fuse);
+	pthread_mutex_unlock(&table_lock);
+
+	destroy_session(mount);
+	close_instance(mount);
+}
+
+static void *mount_thread(void *data)
+{
+	struct mount *mount = data;
+	int result;
+	bool lost;
+
+	log_set_thread_mount(mount->config->name);
+	result = mount_setup(mount);
+	if (result < 0) {
+		atomic_store(&mount->loop_returned, true);
+		set_state(mount, MOUNT_FAILED, result);
+		return NULL;
+	}
+	log_info(mount->config->name, "serving plugin %s at %s",
+		 mount->plugin->descriptor.name, mount->config->mountpoint);
+	set_state(mount, MOUNT_SERVING, 0);
+
+	if (!atomic_load(&mount->stopping))
+		run_loop(mount);
+	atomic_store(&mount->loop_returned, true);
+
+	lost = !atomic_load(&mount->stopping);
+	if (lost)
+		log_warning(mount->config->name,
+			    "%s was unmounted from outside fusehostd",
+			    mount->config->mountpoint);
+	mount_teardown(mount);
+	set_state(mount, MOUNT_STOPPED, 0);
+	if (lost && mount->on_lost)
+		mount->on_lost(mount, mount->on_lost_data);
+	return NULL;
+}
+
+int mount_start(struct mount *mount)
+{
+	int result = pthread_create(&mount->thread, NULL, mount_thread, mount);
+
+	if (result != 0) {
+		log_error(mount->config->name, "cannot start mount thread: %s",
+			  strerror(result));
+		set_state(mount, MOUNT_FAILED, -result);
+		return -result;
+	}
+	mount->thread_running = true;
+	return 0;
+}
+
+int mount_wait_started(struct mount *mount)
+{
+	int error;
+
+	pthread_mutex_lock(&mount->lock);
+	while (mount->state == MOUNT_STARTING)
+		pthread_cond_wait(&mount->changed, &mount->lock);
+	error = mount->start_error;
+	pthread_mutex_unlock(&mount->lock);
+
+	if (error < 0 && mount->thread_running) {
+		pthread_join(mount->thread, NULL);
+		mount->thread_running = false;
+	}
+	return error;
+}
+
+void mount_request_stop(struct mount *mount)
+{
+	atomic_store(&mount->stopping, true);
+	pthread_mutex_lock(&mount->lock);
+	if (mount->fuse)
+		fuse_session_exit(fuse_get_session(mount->fuse));
+	pthread_mutex_unlock(&mount->lock);
+}
+
+static void deadline_after_ms(struct timespec *deadline, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, deadline);
+	deadline->tv_nsec += ms * 1000000L;
+	deadline->tv_sec += deadline->tv_nsec / 1000000000L;
+	deadline->tv_nsec %= 1000000000L;
+}
+
+void mount_wait_stopped(struct mount *mount)
+{
+	if (!mount->thread_running)
+		return;
+
+	pthread_mutex_lock(&mount->lock);
+	while (!atomic_load(&mount->loop_returned)) {
+		struct timespec deadline;
+
+		/* The first signal can arrive just before the loop starts
+		 * sleeping, so keep sending until it has returned. */
+		if (mount->state == MOUNT_SERVING)
+			pthread_kill(mount->thread, MOUNT_WAKE_SIGNAL);
+		deadline_after_ms(&deadline, WAKE_INTERVAL_MS);
+		pthread_cond_timedwait(&mount->changed, &mount->lock,
+				       &deadline);
+	}
+	pthread_mutex_unlock(&mount->lock);
+
+	pthread_join(mount->thread, NULL);
+	mount->thread_running = false;
+}

@@ -1,0 +1,85 @@
+/* One mount: its plugin instance, its libfuse session and the thread that
+ * serves it.
+ *
+ * Life of a mount: mount_new, mount_start (the thread opens the plugin
+ * instance, detaches a stale mount left at the mountpoint, mounts and enters
+ * libfuse's multithreaded loop), mount_wait_started, and at the end
+ * mount_request_stop and mount_wait_stopped (the loop is woken until it
+ * returns, the thread unmounts if the mount is still there, destroys the
+ * session and closes the instance, and is joined), then mount_free. */
+#ifndef FUSEHOST_MOUNT_H
+#define FUSEHOST_MOUNT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "layer.h"
+#include "plugin_api.h"
+
+struct mount_config;
+struct plugin;
+
+/* Installed with a no-op handler and without SA_RESTART: sent to a loop
+ * thread, it breaks libfuse 3.14's idle loop out of sem_wait.  It is also
+ * libfuse's default interrupt signal. */
+#define MOUNT_WAKE_SIGNAL SIGUSR1
+
+enum mount_state {
+	MOUNT_STARTING,
+	MOUNT_SERVING,
+	MOUNT_FAILED,  /* never served; the thread has ended */
+	MOUNT_STOPPED, /* served, and has been torn down */
+};
+
+struct mount {
+	const struct mount_config *config;
+	struct plugin *plugin;
+	struct fusehost_mount api;
+	struct layer layer;
+	struct fuse_operations operations;
+	struct fuse *fuse;
+
+	pthread_t thread;
+	bool thread_running; /* started and not yet joined */
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	enum mount_state state; /* under lock */
+	int start_error;        /* negative errno when MOUNT_FAILED */
+
+	atomic_bool stopping;      /* the daemon asked it to stop */
+	atomic_bool loop_returned; /* the libfuse loop is over */
+
+	/* Where the kernel has it, read from mountinfo after mounting. */
+	int mount_id;
+	unsigned fuse_connection;
+
+	/* Called from the mount's thread when its loop returns without the
+	 * daemon asking: the mount went away from outside. */
+	void (*on_lost)(struct mount *mount, void *data);
+	void *on_lost_data;
+};
+
+/* `config` and `plugin` must outlive the mount. */
+struct mount *mount_new(const struct mount_config *config,
+			struct plugin *plugin);
+void mount_free(struct mount *mount);
+
+/* Start the mount's thread.  Returns 0 or a negative errno. */
+int mount_start(struct mount *mount);
+
+/* Wait until the mount serves (0) or has failed (negative errno; the cause
+ * is logged and the thread joined). */
+int mount_wait_started(struct mount *mount);
+
+/* Ask the mount to stop; returns at once, so many can stop in parallel. */
+void mount_request_stop(struct mount *mount);
+
+/* Wake the loop until it returns, then join the thread. */
+void mount_wait_stopped(struct mount *mount);
+
+/* For `fusehostd -t`: would libfuse accept this mount's options?  Returns
+ * 0, or -EINVAL after libfuse has logged why. */
+int mount_check_fuse_options(const struct mount_config *config);
+
+#endif

@@ -1,0 +1,176 @@
+/* Stale-mount recovery and mountpoint checks; see mountpoint.h.
+ *
+ * Whether a FUSE mount is stale (its server is gone) or live can only be
+ * told by touching it: stat() gives ENOTCONN on a stale one at once, but on
+ * a live one whose server is stuck it may never return.  So the probe runs
+ * in a short-lived child process that the daemon can give up on. */
+#define _GNU_SOURCE
+#include "mountpoint.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mountinfo.h"
+
+#define PROBE_TIMEOUT_MS 2000
+/* Mounts stack; a crash loop can leave several stale ones. */
+#define MAX_DETACHES 32
+
+enum probe_result { PROBE_LIVE, PROBE_STALE, PROBE_HUNG, PROBE_FAILED };
+
+static enum probe_result probe_fuse_mount(const char *path)
+{
+	struct stat st;
+	struct pollfd wait_for_exit;
+	int status = 0;
+	pid_t child;
+	int pidfd;
+
+	child = fork();
+	if (child < 0)
+		return PROBE_FAILED;
+	if (child == 0) {
+		if (stat(path, &st) == 0)
+			_exit(0);
+		_exit(errno == ENOTCONN ? 1 : 2);
+	}
+
+	pidfd = pidfd_open(child, 0);
+	wait_for_exit = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	if (pidfd < 0 || poll(&wait_for_exit, 1, PROBE_TIMEOUT_MS) <= 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		if (pidfd >= 0)
+			close(pidfd);
+		return PROBE_HUNG;
+	}
+	close(pidfd);
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status))
+		return PROBE_FAILED;
+	switch (WEXITSTATUS(status)) {
+	case 0:
+		return PROBE_LIVE;
+	case 1:
+		return PROBE_STALE;
+	default:
+		return PROBE_FAILED;
+	}
+}
+
+/* Detach stale FUSE mounts at `path` until none is on top. */
+static int detach_stale_mounts(const char *path, const char *mount_name)
+{
+	for (int round = 0; round < MAX_DETACHES; round++) {
+		GPtrArray *entries = mountinfo_read();
+		const struct mountinfo_entry *top;
+		char *source;
+		int result = 0;
+
+		if (!entries) {
+			log_error(mount_name, "cannot read /proc/self/mountinfo");
+			return -EIO;
+		}
+		top = mountinfo_find_top(entries, path);
+		if (!top || !mountinfo_is_fuse(top)) {
+			g_ptr_array_unref(entries);
+			return 0;
+		}
+		source = g_strdup(top->source);
+		g_ptr_array_unref(entries);
+
+		switch (probe_fuse_mount(path)) {
+		case PROBE_STALE:
+			log_warning(mount_name,
+				    "detaching stale FUSE mount %s at %s (its "
+				    "server is gone)",
+				    source, path);
+			if (umount2(path, MNT_DETACH) < 0) {
+				result = -errno;
+				log_error(mount_name,
+					  "cannot detach stale mount at %s: %s",
+					  path, strerror(errno));
+			}
+			break;
+		case PROBE_LIVE:
+			log_error(mount_name,
+				  "mountpoint %s is busy: FUSE filesystem %s is "
+				  "mounted and served there by another process",
+				  path, source);
+			result = -EBUSY;
+			break;
+		case PROBE_HUNG:
+			log_error(mount_name,
+				  "mountpoint %s is busy: FUSE filesystem %s is "
+				  "mounted there and does not answer; not "
+				  "touching it",
+				  path, source);
+			result = -EBUSY;
+			break;
+		case PROBE_FAILED:
+			log_error(mount_name,
+				  "cannot tell whether FUSE filesystem %s at %s "
+				  "is stale",
+				  source, path);
+			result = -EIO;
+			break;
+		}
+		g_free(source);
+		if (result < 0)
+			return result;
+	}
+	log_error(mount_name, "more than %d stale mounts stacked at %s",
+		  MAX_DETACHES, path);
+	return -ELOOP;
+}
+
+char *mountpoint_check(const char *path)
+{
+	char resolved[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) < 0 && errno == ENOTCONN)
+		return NULL; /* a stale FUSE mount: detached before mounting */
+	if (stat(path, &st) < 0)
+		return errno == ENOENT
+			       ? g_strdup_printf("mountpoint %s does not exist",
+						 path)
+			       : g_strdup_printf("mountpoint %s: %s", path,
+						 strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return g_strdup_printf("mountpoint %s is not a directory", path);
+	if (!realpath(path, resolved))
+		return g_strdup_printf("mountpoint %s: %s", path,
+				       strerror(errno));
+	if (strcmp(resolved, path) != 0)
+		return g_strdup_printf("mountpoint %s resolves to %s through a "
+				       "symbolic link; configure the real path",
+				       path, resolved);
+	return NULL;
+}
+
+int mountpoint_prepare(const char *path, const char *mount_name)
+{
+	char *problem;
+	int result = detach_stale_mounts(path, mount_name);
+
+	if (result < 0)
+		return result;
+	problem = mountpoint_check(path);
+	if (problem) {
+		log_error(mount_name, "%s", problem);
+		g_free(problem);
+		return -ENOENT;
+	}
+	return 0;
+}

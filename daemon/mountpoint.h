@@ -1,0 +1,15 @@
+/* Making a mountpoint ready to mount on: detaching a stale FUSE mount left
+ * there by a killed process, and checking that the path is a directory. */
+#ifndef FUSEHOST_MOUNTPOINT_H
+#define FUSEHOST_MOUNTPOINT_H
+
+/* Returns 0 when `path` can be mounted on, or a negative errno after
+ * logging the cause under `mount_name`.  Never call it for a path this
+ * process serves. */
+int mountpoint_prepare(const char *path, const char *mount_name);
+
+/* Check only that `path` exists, is a directory and is the real path (no
+ * symlinks).  Returns NULL or a message (g_free) for the caller to log. */
+char *mountpoint_check(const char *path);
+
+#endif

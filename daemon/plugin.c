@@ -1,0 +1,273 @@
+/* The plugin loader; see plugin.h.
+ *
+ * dlopen() returns the same handle for a file loaded twice, so every mount
+ * of one file shares one library; a small registry keyed by that handle
+ * holds the lock that serializes plugins which are not thread-safe. */
+#define _GNU_SOURCE
+#include "plugin.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <glib.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "options.h"
+
+/* The smallest descriptor ABI 1.0 defines: up to the operations pointer. */
+#define DESCRIPTOR_MIN_SIZE                                                    \
+	(offsetof(struct fusehost_plugin, operations) +                        \
+	 sizeof(((struct fusehost_plugin *)0)->operations))
+#define OPERATIONS_MIN_SIZE                                                    \
+	(offsetof(struct fuse_operations, getattr) +                           \
+	 sizeof(((struct fuse_operations *)0)->getattr))
+
+typedef struct fusehost_plugin *(*register_function)(void);
+
+struct library {
+	void *handle;
+	unsigned users;
+	pthread_mutex_t serialize_lock;
+};
+
+static pthread_mutex_t libraries_lock = PTHREAD_MUTEX_INITIALIZER;
+static GPtrArray *libraries;
+
+static pthread_mutex_t *library_acquire(void *handle)
+{
+	struct library *library = NULL;
+
+	pthread_mutex_lock(&libraries_lock);
+	if (!libraries)
+		libraries = g_ptr_array_new();
+	for (guint i = 0; i < libraries->len && !library; i++) {
+		struct library *candidate = libraries->pdata[i];
+
+		if (candidate->handle == handle)
+			library = candidate;
+	}
+	if (!library) {
+		library = g_new0(struct library, 1);
+		library->handle = handle;
+		pthread_mutex_init(&library->serialize_lock, NULL);
+		g_ptr_array_add(libraries, library);
+	}
+	library->users++;
+	pthread_mutex_unlock(&libraries_lock);
+	return &library->serialize_lock;
+}
+
+static void library_release(void *handle)
+{
+	pthread_mutex_lock(&libraries_lock);
+	for (guint i = 0; libraries && i < libraries->len; i++) {
+		struct library *library = libraries->pdata[i];
+
+		if (library->handle != handle)
+			continue;
+		if (--library->users == 0) {
+			pthread_mutex_destroy(&library->serialize_lock);
+			g_ptr_array_remove_index_fast(libraries, i);
+			g_free(library);
+		}
+		break;
+	}
+	if (libraries && libraries->len == 0)
+		g_clear_pointer(&libraries, g_ptr_array_unref);
+	pthread_mutex_unlock(&libraries_lock);
+}
+
+char *plugin_resolve_path(const char *spec, const char *plugin_dir,
+			  char **error)
+{
+	if (g_path_is_absolute(spec))
+		return g_strdup(spec);
+	if (!is_valid_name(spec)) {
+		*error = g_strdup_printf(
+			"invalid plugin name '%s': use a name ([A-Za-z0-9._-]+) "
+			"or an absolute path to a .so file",
+			spec);
+		return NULL;
+	}
+	return g_strdup_printf("%s/%s.so", plugin_dir, spec);
+}
+
+static char *check_options(const struct fusehost_option *options)
+{
+	static const char *const host_keys[] = {
+		"plugin", "mountpoint", "options", "threads", "required", NULL
+	};
+
+	for (const struct fusehost_option *option = options;
+	     option && option->name; option++) {
+		if (!is_valid_name(option->name))
+			return g_strdup_printf("declares an invalid option "
+					       "name '%s'",
+					       option->name);
+		for (const char *const *key = host_keys; *key; key++) {
+			if (strcmp(*key, option->name) == 0)
+				return g_strdup_printf(
+					"declares option '%s', which is a "
+					"key of fusehostd itself",
+					option->name);
+		}
+		for (const struct fusehost_option *earlier = options;
+		     earlier != option; earlier++) {
+			if (strcmp(earlier->name, option->name) == 0)
+				return g_strdup_printf(
+					"declares option '%s' twice",
+					option->name);
+		}
+	}
+	return NULL;
+}
+
+/* Copy the plugin's descriptor into the host's and check it. */
+static char *adopt_descriptor(struct plugin *plugin,
+			      const struct fusehost_plugin *theirs)
+{
+	char *problem;
+
+	if (theirs->abi_major != FUSEHOST_ABI_MAJOR)
+		return g_strdup_printf("is built for plugin ABI %u.%u; this "
+				       "fusehostd supports ABI %d.x",
+				       theirs->abi_major, theirs->abi_minor,
+				       FUSEHOST_ABI_MAJOR);
+	if (theirs->struct_size < DESCRIPTOR_MIN_SIZE)
+		return g_strdup_printf("has a %u-byte descriptor, smaller than "
+				       "the %zu bytes of ABI %d.0",
+				       theirs->struct_size, DESCRIPTOR_MIN_SIZE,
+				       FUSEHOST_ABI_MAJOR);
+	memcpy(&plugin->descriptor, theirs,
+	       MIN(theirs->struct_size, sizeof(plugin->descriptor)));
+
+	if (!plugin->descriptor.name || !is_valid_name(plugin->descriptor.name))
+		return g_strdup("has no valid name in its descriptor");
+	if (plugin->descriptor.thread_model != FUSEHOST_THREAD_MODEL_SERIALIZE &&
+	    plugin->descriptor.thread_model != FUSEHOST_THREAD_MODEL_PARALLEL)
+		return g_strdup_printf("declares unknown thread model %d",
+				       (int)plugin->descriptor.thread_model);
+	if (!plugin->descriptor.operations)
+		return g_strdup("has no operations table");
+	if (theirs->operations_size < OPERATIONS_MIN_SIZE)
+		return g_strdup_printf("has a %u-byte operations table, too "
+				       "small to hold getattr",
+				       theirs->operations_size);
+	memcpy(&plugin->operations, plugin->descriptor.operations,
+	       MIN(theirs->operations_size, sizeof(plugin->operations)));
+	/* Point at the host copy from now on. */
+	plugin->descriptor.operations = &plugin->operations;
+	if (!plugin->operations.getattr)
+		return g_strdup("has no getattr operation, which is required");
+	problem = check_options(plugin->descriptor.options);
+	return problem;
+}
+
+struct plugin *plugin_load(const char *spec, const char *plugin_dir,
+			   char **error)
+{
+	struct plugin *plugin;
+	register_function registration;
+	struct fusehost_plugin *theirs;
+	char *path;
+	char *problem;
+
+	path = plugin_resolve_path(spec, plugin_dir, error);
+	if (!path)
+		return NULL;
+	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+		*error = g_strdup_printf("plugin file %s does not exist", path);
+		g_free(path);
+		return NULL;
+	}
+
+	plugin = g_new0(struct plugin, 1);
+	plugin->path = path;
+	plugin->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!plugin->handle) {
+		*error = g_strdup_printf("cannot load plugin %s: %s", path,
+					 dlerror());
+		goto fail;
+	}
+	*(void **)&registration = dlsym(plugin->handle, FUSEHOST_PLUGIN_SYMBOL);
+	if (!registration) {
+		*error = g_strdup_printf("%s is not a fusehost plugin: it does "
+					 "not export %s()",
+					 path, FUSEHOST_PLUGIN_SYMBOL);
+		goto fail;
+	}
+	theirs = registration();
+	if (!theirs) {
+		*error = g_strdup_printf("plugin %s: %s() returned NULL", path,
+					 FUSEHOST_PLUGIN_SYMBOL);
+		goto fail;
+	}
+	problem = adopt_descriptor(plugin, theirs);
+	if (problem) {
+		*error = g_strdup_printf("plugin %s %s", path, problem);
+		g_free(problem);
+		goto fail;
+	}
+	if (plugin->descriptor.thread_model == FUSEHOST_THREAD_MODEL_SERIALIZE)
+		plugin->serialize_lock = library_acquire(plugin->handle);
+	return plugin;
+
+fail:
+	if (plugin->handle)
+		dlclose(plugin->handle);
+	g_free(plugin->path);
+	g_free(plugin);
+	return NULL;
+}
+
+void plugin_unload(struct plugin *plugin)
+{
+	if (!plugin)
+		return;
+	if (plugin->serialize_lock)
+		library_release(plugin->handle);
+	dlclose(plugin->handle);
+	g_free(plugin->path);
+	g_free(plugin);
+}
+
+static const char *thread_model_name(enum fusehost_thread_model model)
+{
+	return model == FUSEHOST_THREAD_MODEL_PARALLEL
+		       ? "parallel (operations run concurrently)"
+		       : "serialize (one operation at a time)";
+}
+
+char *plugin_describe(const struct plugin *plugin)
+{
+	const struct fusehost_plugin *d = &plugin->descriptor;
+	GString *out = g_string_new("");
+
+	g_string_append_printf(out, "name:         %s\n", d->name);
+	g_string_append_printf(out, "version:      %s\n",
+			       d->version ? d->version : "(none)");
+	g_string_append_printf(out, "description:  %s\n",
+			       d->description ? d->description : "(none)");
+	g_string_append_printf(out, "file:         %s\n", plugin->path);
+	g_string_append_printf(out, "ABI:          %u.%u\n", d->abi_major,
+			       d->abi_minor);
+	g_string_append_printf(out, "thread model: %s\n",
+			       thread_model_name(d->thread_model));
+	g_string_append(out, "options:\n");
+	if (!d->options || !d->options->name)
+		g_string_append(out, "  (none)\n");
+	for (const struct fusehost_option *option = d->options;
+	     option && option->name; option++) {
+		g_string_append_printf(out, "  %s\n", option->name);
+		g_string_append_printf(out, "      %s\n",
+				       option->help ? option->help : "");
+		if (option->required)
+			g_string_append(out, "      required\n");
+		else if (option->default_value)
+			g_string_append_printf(out, "      default: %s\n",
+					       option->default_value);
+		else
+			g_string_append(out, "      default: none\n");
+	}
+	return g_string_free(out, FALSE);
+}

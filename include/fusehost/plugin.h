@@ -1,0 +1,177 @@
+/* fusehost plugin ABI: the one header a filesystem plugin includes.
+ *
+ * A plugin is a shared object that fusehostd loads with dlopen().  It
+ * exports exactly one symbol, made by FUSEHOST_REGISTER_PLUGIN(), which hands
+ * the host a descriptor: who the plugin is, which options it takes, how to
+ * make and free one instance per mount, and the filesystem operations as
+ * libfuse's own high-level `struct fuse_operations`.
+ *
+ * Minimal plugin (build: cc -shared -fPIC $(pkg-config --cflags fusehost)
+ * myfs.c -o myfs.so):
+ *
+ *     #include <fusehost/plugin.h>
+ *
+ *     static int myfs_getattr(const char *path, struct stat *st,
+ *                             struct fuse_file_info *fi) { ... }
+ *
+ *     static const struct fuse_operations myfs_operations = {
+ *         .getattr = myfs_getattr,
+ *     };
+ *
+ *     static struct fusehost_plugin myfs_plugin = {
+ *         .name = "myfs",
+ *         .version = "1.0",
+ *         .description = "An example filesystem",
+ *         .thread_model = FUSEHOST_THREAD_MODEL_PARALLEL,
+ *         .operations = &myfs_operations,
+ *     };
+ *     FUSEHOST_REGISTER_PLUGIN(myfs_plugin)
+ *
+ * Instances.  For every mount the host calls .open(mount, &instance); the
+ * value stored in `instance` is what fuse_get_context()->private_data returns
+ * inside every operation of that mount, and what .close() receives when the
+ * mount goes away.  The same plugin mounted twice has two instances.  A
+ * plugin's own fuse_operations.init may return a replacement private_data
+ * exactly as libfuse defines; .close() still receives what .open() gave.
+ *
+ * Errors.  Operations return 0 (or a byte count where libfuse says so) or a
+ * negative errno, as libfuse defines.  A slot left NULL behaves as libfuse
+ * defines for a NULL slot.  getattr is required.
+ *
+ * Compatibility.  Fields of struct fusehost_plugin are only ever appended.
+ * The host copies min(its size, the plugin's size) into a zeroed struct, so a
+ * plugin built against an older header loads in a newer host.  A plugin whose
+ * ABI major differs from the host's is refused.
+ */
+#ifndef FUSEHOST_PLUGIN_H
+#define FUSEHOST_PLUGIN_H
+
+#ifndef FUSE_USE_VERSION
+#define FUSE_USE_VERSION 314
+#endif
+
+#include <fuse.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The major changes only when old plugins can no longer work; the minor
+ * grows when fields are appended. */
+#define FUSEHOST_ABI_MAJOR 1
+#define FUSEHOST_ABI_MINOR 0
+
+/* The one symbol a plugin exports. */
+#define FUSEHOST_PLUGIN_SYMBOL "fusehost_plugin_register"
+
+/* May the host call the plugin's operations from several threads at once? */
+enum fusehost_thread_model {
+	/* One operation at a time across every mount of this plugin (the
+	 * default, and always safe). */
+	FUSEHOST_THREAD_MODEL_SERIALIZE = 0,
+	/* Operations run in parallel from the mount's worker threads. */
+	FUSEHOST_THREAD_MODEL_PARALLEL = 1,
+};
+
+/* One plugin option, as it appears as a key in a [mount NAME] group. */
+struct fusehost_option {
+	const char *name;          /* key name: [a-z0-9-]+ */
+	const char *help;          /* one line shown by fusehostd --plugin-info */
+	const char *default_value; /* NULL: no default */
+	bool required;             /* the mount must set it */
+};
+
+/* Opaque handle of one mount, given to .open() and to the host API below.
+ * Valid from .open() until .close() returns. */
+struct fusehost_mount;
+
+struct fusehost_plugin {
+	/* Host-owned header, filled in by FUSEHOST_REGISTER_PLUGIN(). */
+	uint32_t abi_major;
+	uint32_t abi_minor;
+	uint32_t struct_size;     /* sizeof(struct fusehost_plugin) in the plugin */
+	uint32_t operations_size; /* sizeof(struct fuse_operations) in the plugin */
+
+	/* Set by the plugin. */
+	enum fusehost_thread_model thread_model;
+	const char *name;        /* [A-Za-z0-9._-]+ */
+	const char *version;
+	const char *description; /* one line */
+
+	/* Options the plugin accepts, ended by an entry whose name is NULL.
+	 * NULL: the plugin takes no options. */
+	const struct fusehost_option *options;
+
+	/* Make the instance of one mount.  Return 0 and set *instance, or a
+	 * negative errno after saying why with fusehost_set_error().  NULL:
+	 * the instance is NULL. */
+	int (*open)(struct fusehost_mount *mount, void **instance);
+
+	/* Free the instance; called after the mount is gone and every
+	 * operation has returned. */
+	void (*close)(void *instance);
+
+	/* The filesystem: libfuse's high-level operations. */
+	const struct fuse_operations *operations;
+};
+
+/* Export the descriptor.  Use once, at file scope, with the name of a
+ * non-const struct fusehost_plugin variable. */
+#define FUSEHOST_REGISTER_PLUGIN(descriptor)                                  \
+	__attribute__((visibility("default")))                                 \
+	struct fusehost_plugin *fusehost_plugin_register(void);                 \
+	struct fusehost_plugin *fusehost_plugin_register(void)                  \
+	{                                                                      \
+		(descriptor).abi_major = FUSEHOST_ABI_MAJOR;                   \
+		(descriptor).abi_minor = FUSEHOST_ABI_MINOR;                   \
+		(descriptor).struct_size = sizeof(struct fusehost_plugin);     \
+		(descriptor).operations_size = sizeof(struct fuse_operations); \
+		return &(descriptor);                                          \
+	}
+
+/* ---- Host API: functions fusehostd provides to its plugins ------------- */
+
+/* The mount's name, from its [mount NAME] group. */
+const char *fusehost_mount_name(const struct fusehost_mount *mount);
+
+/* An option's value as written in the config, or its declared default, or
+ * NULL when neither exists.  The string lives as long as the mount. */
+const char *fusehost_option_string(const struct fusehost_mount *mount,
+				   const char *name);
+
+/* Typed readers.  Each returns 0 and stores the value, -ENOENT when the
+ * option is unset and has no default (*value untouched), or -EINVAL when the
+ * value does not parse (the host has then logged an error that names the
+ * mount, the option and the value). */
+int fusehost_option_bool(const struct fusehost_mount *mount, const char *name,
+			 bool *value);  /* true/false, yes/no, on/off, 1/0 */
+int fusehost_option_int(const struct fusehost_mount *mount, const char *name,
+			int64_t *value);
+int fusehost_option_size(const struct fusehost_mount *mount, const char *name,
+			 uint64_t *value); /* bytes: 4096, 64K, 64M, 1G, 2T */
+
+enum fusehost_log_level {
+	FUSEHOST_LOG_ERROR = 0,
+	FUSEHOST_LOG_WARNING = 1,
+	FUSEHOST_LOG_INFO = 2,
+	FUSEHOST_LOG_DEBUG = 3,
+};
+
+/* Log through the daemon's log, prefixed with the mount's name. */
+void fusehost_log(const struct fusehost_mount *mount,
+		  enum fusehost_log_level level, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* From .open(): say why it fails.  The host logs the reason with the
+ * mount's and the plugin's name when .open() returns an error. */
+void fusehost_set_error(struct fusehost_mount *mount, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FUSEHOST_PLUGIN_H */
