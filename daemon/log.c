@@ -124,10 +124,27 @@ static enum log_level level_from_libfuse(enum fuse_log_level level)
 	return LOG_LEVEL_DEBUG;
 }
 
+/* libfuse writes some messages in pieces ("unknown option(s): `", "-o ",
+ * "x'\n"): gather the pieces of one thread until a newline ends the line. */
+static _Thread_local char libfuse_line[1024];
+static _Thread_local size_t libfuse_line_length;
+
 static void libfuse_log_handler(enum fuse_log_level level, const char *format,
 				va_list args)
 {
-	log_messagev(level_from_libfuse(level), thread_mount, format, args);
+	size_t room = sizeof(libfuse_line) - libfuse_line_length;
+	int n = vsnprintf(libfuse_line + libfuse_line_length, room, format,
+			  args);
+
+	if (n > 0)
+		libfuse_line_length += (size_t)n < room ? (size_t)n : room - 1;
+	if (libfuse_line_length == 0 ||
+	    (libfuse_line[libfuse_line_length - 1] != '\n' &&
+	     libfuse_line_length < sizeof(libfuse_line) - 1))
+		return;
+	log_message(level_from_libfuse(level), thread_mount, "%s",
+		    libfuse_line);
+	libfuse_line_length = 0;
 }
 
 void log_capture_libfuse(void)

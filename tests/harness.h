@@ -1,0 +1,75 @@
+/* Helpers for integration tests: temporary directories, config files, the
+ * real fusehostd started as a child process, waiting on the mount table,
+ * and checking what the daemon logged.
+ *
+ * Paths come from the environment when set (FUSEHOSTD, FUSEHOST_PLUGIN_DIR,
+ * FUSEHOST_TEST_PLUGIN_DIR, FSCONFORM), else from build/ under the current
+ * directory, which is how `make check` runs the tests. */
+#ifndef FUSEHOST_TEST_HARNESS_H
+#define FUSEHOST_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct fusehostd {
+	pid_t pid;
+	char *log_path;
+};
+
+/* A fresh directory under /tmp, and its removal (after checking that
+ * nothing is still mounted below it). */
+char *test_dir_create(void);
+void test_dir_remove(char *dir);
+
+/* DIR/NAME, g_free it.  test_subdir also creates it. */
+char *test_path(const char *dir, const char *name);
+char *test_subdir(const char *dir, const char *name);
+
+void test_write_file(const char *path, const char *text);
+/* The file's contents, or NULL if it cannot be read; g_free it. */
+char *test_read_file(const char *path);
+
+/* Absolute paths of the build's artifacts. */
+const char *test_fusehostd_path(void);
+const char *test_plugin_dir(void);
+char *test_plugin_path(const char *name); /* a test plugin's .so */
+const char *test_fsconform_path(void);
+
+/* Start fusehostd -c CONFIG --plugin-dir PLUGIN_DIR [EXTRA...] with its
+ * stdout and stderr in a log file.  `extra` ends with NULL. */
+struct fusehostd *fusehostd_start(const char *config, const char *const *extra);
+
+/* Wait for the daemon to exit on its own; returns its exit status, or -1
+ * (after killing it) when it takes longer than timeout_ms. */
+int fusehostd_wait(struct fusehostd *daemon, int timeout_ms);
+
+/* Send `signal` and wait as above. */
+int fusehostd_stop(struct fusehostd *daemon, int signal, int timeout_ms);
+
+/* Free the handle and remove the log. */
+void fusehostd_free(struct fusehostd *daemon);
+
+/* The log so far; g_free it. */
+char *fusehostd_log(const struct fusehostd *daemon);
+
+/* Fail the test when the daemon logged an error or warning line that
+ * contains none of `expected` (ended by NULL); print the log then. */
+void fusehostd_assert_log_clean(const struct fusehostd *daemon,
+				const char *const *expected);
+
+/* Fail the test unless the log contains `text`. */
+void fusehostd_assert_logged(const struct fusehostd *daemon, const char *text);
+
+/* Poll /proc/self/mountinfo until a FUSE filesystem is (or is no longer)
+ * mounted at `path`.  Returns false on timeout. */
+bool wait_for_fuse_mount(const char *path, int timeout_ms);
+bool wait_for_no_fuse_mount(const char *path, int timeout_ms);
+bool is_fuse_mounted(const char *path);
+
+/* Run a shell command; returns its exit status (or 128+signal). */
+int test_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* Milliseconds on the monotonic clock. */
+long long test_now_ms(void);
+
+#endif

@@ -1,0 +1,477 @@
+/* Integration tests of the daemon's life: start, serve, stop, recover.
+ * Each test starts the real fusehostd on real FUSE mounts in a temporary
+ * directory and fails if the daemon logs an error or warning it did not
+ * expect. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 5000
+
+static const char *const nothing_expected[] = { NULL };
+
+struct fixture {
+	char *dir;
+	char *config;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fixture = g_new0(struct fixture, 1);
+
+	fixture->dir = test_dir_create();
+	fixture->config = test_path(fixture->dir, "fusehost.conf");
+	*state = fixture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fixture = *state;
+
+	test_dir_remove(fixture->dir);
+	g_free(fixture->config);
+	g_free(fixture);
+	return 0;
+}
+
+/* A config with a hello mount at DIR/hello and the given extra text. */
+static char *write_hello_config(struct fixture *fixture, const char *extra)
+{
+	char *mountpoint = test_subdir(fixture->dir, "hello");
+	char *text = g_strdup_printf("[mount hello]\nplugin = hello\n"
+				     "mountpoint = %s\n"
+				     "options = allow_other\n"
+				     "greeting = Hello from a test\n%s",
+				     mountpoint, extra ? extra : "");
+
+	test_write_file(fixture->config, text);
+	g_free(text);
+	return mountpoint;
+}
+
+static struct fusehostd *start_and_wait(struct fixture *fixture,
+					const char *mountpoint)
+{
+	struct fusehostd *daemon = fusehostd_start(fixture->config, NULL);
+
+	if (!wait_for_fuse_mount(mountpoint, START_TIMEOUT_MS)) {
+		char *log = fusehostd_log(daemon);
+
+		print_error("daemon log:\n%s", log);
+		fail_msg("%s was not mounted", mountpoint);
+	}
+	return daemon;
+}
+
+static void test_hello_serves_greeting(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+	char *path = test_path(mountpoint, "hello");
+	char *text = test_read_file(path);
+
+	assert_string_equal(text, "Hello from a test\n");
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	assert_false(is_fuse_mounted(mountpoint));
+	fusehostd_assert_logged(daemon, "1 of 1 mounts serving");
+	fusehostd_assert_log_clean(daemon, nothing_expected);
+	fusehostd_free(daemon);
+	g_free(text);
+	g_free(path);
+	g_free(mountpoint);
+}
+
+/* whoami shows the reading process's own credentials. */
+static void test_hello_whoami_is_the_caller(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+	char *path = test_path(mountpoint, "whoami");
+	int pipe_fds[2];
+	char seen[128] = "";
+	char wanted[128];
+	pid_t child;
+	int status;
+
+	assert_int_equal(pipe(pipe_fds), 0);
+	child = fork();
+	if (child == 0) {
+		char buffer[128];
+		ssize_t length;
+		int fd;
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65533, 65533,
+								 65533))
+			_exit(2);
+		fd = open(path, O_RDONLY);
+		length = fd < 0 ? -1 : read(fd, buffer, sizeof(buffer));
+		if (length <= 0)
+			_exit(3);
+		if (write(pipe_fds[1], buffer, (size_t)length) != length)
+			_exit(4);
+		_exit(0);
+	}
+	close(pipe_fds[1]);
+	assert_true(read(pipe_fds[0], seen, sizeof(seen) - 1) > 0);
+	close(pipe_fds[0]);
+	waitpid(child, &status, 0);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	snprintf(wanted, sizeof(wanted), "uid=65533 gid=65534 pid=%d\n",
+		 (int)child);
+	assert_string_equal(seen, wanted);
+
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_log_clean(daemon, nothing_expected);
+	fusehostd_free(daemon);
+	g_free(path);
+	g_free(mountpoint);
+}
+
+/* --run mounts, runs the command against the mount, unmounts and passes
+ * the command's exit status on. */
+static void test_run_passes_exit_status(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	char *command = g_strdup_printf(
+		"grep -q 'Hello from a test' %s/hello && exit 7", mountpoint);
+	const char *const extra[] = { "--run", command, NULL };
+	struct fusehostd *daemon = fusehostd_start(fixture->config, extra);
+
+	assert_int_equal(fusehostd_wait(daemon, START_TIMEOUT_MS), 7);
+	assert_false(is_fuse_mounted(mountpoint));
+	fusehostd_assert_logged(daemon, "command exited with status 7");
+	fusehostd_assert_log_clean(daemon, nothing_expected);
+	fusehostd_free(daemon);
+	g_free(command);
+	g_free(mountpoint);
+}
+
+/* SIGTERM while another process holds a file open inside the mount: the
+ * daemon still exits 0 within 5 s and the mount is gone. */
+static void test_sigterm_with_file_held_open(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+	char *path = test_path(mountpoint, "hello");
+	long long started;
+	pid_t holder;
+	int status;
+
+	holder = fork();
+	if (holder == 0) {
+		int fd = open(path, O_RDONLY);
+
+		if (fd < 0)
+			_exit(1);
+		/* Holds the file (and its cwd) inside the mount. */
+		if (chdir(mountpoint) != 0)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	usleep(200 * 1000);
+
+	started = test_now_ms();
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	assert_true(test_now_ms() - started < STOP_TIMEOUT_MS);
+	assert_false(is_fuse_mounted(mountpoint));
+
+	kill(holder, SIGKILL);
+	waitpid(holder, &status, 0);
+	fusehostd_assert_log_clean(daemon, nothing_expected);
+	fusehostd_free(daemon);
+	g_free(path);
+	g_free(mountpoint);
+}
+
+static void test_sigint_stops_too(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+
+	assert_int_equal(fusehostd_stop(daemon, SIGINT, STOP_TIMEOUT_MS), 0);
+	assert_false(is_fuse_mounted(mountpoint));
+	fusehostd_free(daemon);
+	g_free(mountpoint);
+}
+
+/* A daemon killed with SIGKILL leaves a stale mount (ENOTCONN); the next
+ * start detaches it, says so, and serves. */
+static void test_stale_mount_recovered(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+	const char *const expected[] = { "detaching stale FUSE mount", NULL };
+	char *path = test_path(mountpoint, "hello");
+	struct stat st;
+	char *text;
+
+	assert_int_equal(fusehostd_stop(daemon, SIGKILL, STOP_TIMEOUT_MS),
+			 128 + SIGKILL);
+	fusehostd_free(daemon);
+	assert_true(is_fuse_mounted(mountpoint));
+	assert_int_equal(stat(mountpoint, &st), -1);
+	assert_int_equal(errno, ENOTCONN);
+
+	daemon = fusehostd_start(fixture->config, NULL);
+	/* Wait for the log line: the stale mount is there from the start. */
+	for (int i = 0; i < 500; i++) {
+		text = fusehostd_log(daemon);
+		if (strstr(text, "mounts serving")) {
+			g_free(text);
+			break;
+		}
+		g_free(text);
+		usleep(10 * 1000);
+	}
+	text = test_read_file(path);
+	assert_string_equal(text, "Hello from a test\n");
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_logged(daemon, "detaching stale FUSE mount "
+					"fusehost:hello");
+	fusehostd_assert_log_clean(daemon, expected);
+	assert_false(is_fuse_mounted(mountpoint));
+	fusehostd_free(daemon);
+	g_free(text);
+	g_free(path);
+	g_free(mountpoint);
+}
+
+/* A mount whose plugin cannot be loaded, one whose plugin's open() fails
+ * and one whose mountpoint is missing are reported and skipped; the good
+ * mount serves. */
+static void test_broken_mounts_beside_good_one(void **state)
+{
+	struct fixture *fixture = *state;
+	char *failopen = test_plugin_path("failopen");
+	char *broken = test_plugin_path("broken_abi");
+	char *extra = g_strdup_printf(
+		"[mount nosuch]\nplugin = nosuchplugin\nmountpoint = %s/a\n"
+		"[mount abi]\nplugin = %s\nmountpoint = %s/b\n"
+		"[mount opening]\nplugin = %s\nmountpoint = %s/c\n"
+		"store = db.example\n"
+		"[mount nowhere]\nplugin = hello\nmountpoint = %s/missing\n",
+		fixture->dir, broken, fixture->dir, failopen, fixture->dir,
+		fixture->dir);
+	char *mountpoint;
+	struct fusehostd *daemon;
+	const char *const expected[] = {
+		"nosuchplugin.so does not exist",
+		"built for plugin ABI 2",
+		"failed to open: backing store 'db.example' is unreachable",
+		"does not exist",
+		"mount skipped",
+		NULL,
+	};
+
+	g_free(test_subdir(fixture->dir, "a"));
+	g_free(test_subdir(fixture->dir, "b"));
+	g_free(test_subdir(fixture->dir, "c"));
+	mountpoint = write_hello_config(fixture, extra);
+	daemon = start_and_wait(fixture, mountpoint);
+	usleep(100 * 1000);
+	fusehostd_assert_logged(daemon, "1 of 5 mounts serving (failed: "
+					"nosuch, abi, opening, nowhere)");
+	fusehostd_assert_logged(daemon, "error: opening: plugin ");
+	fusehostd_assert_logged(daemon, "[mount nosuch] plugin: plugin file ");
+	fusehostd_assert_logged(daemon, "mountpoint " );
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(mountpoint);
+	g_free(extra);
+	g_free(broken);
+	g_free(failopen);
+}
+
+/* With required = true, a failing mount stops the daemon with status 1
+ * and whatever was already mounted is unmounted. */
+static void test_required_mount_failure_is_fatal(void **state)
+{
+	struct fixture *fixture = *state;
+	char *failopen = test_plugin_path("failopen");
+	char *extra = g_strdup_printf(
+		"[mount vital]\nplugin = %s\nmountpoint = %s/v\n"
+		"required = true\nstore = x\n",
+		failopen, fixture->dir);
+	char *mountpoint;
+	struct fusehostd *daemon;
+	const char *const expected[] = { "unreachable", "required mount failed",
+					 NULL };
+
+	g_free(test_subdir(fixture->dir, "v"));
+	mountpoint = write_hello_config(fixture, extra);
+	daemon = fusehostd_start(fixture->config, NULL);
+	assert_int_equal(fusehostd_wait(daemon, START_TIMEOUT_MS), 1);
+	assert_false(is_fuse_mounted(mountpoint));
+	fusehostd_assert_logged(daemon, "error: vital: required mount failed");
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(mountpoint);
+	g_free(extra);
+	g_free(failopen);
+}
+
+/* An invalid config is refused before anything is mounted. */
+static void test_invalid_config_refused(void **state)
+{
+	struct fixture *fixture = *state;
+	struct fusehostd *daemon;
+
+	test_write_file(fixture->config, "[mount a]\nplugin = hello\n"
+					 "mountpoint = relative/path\n");
+	daemon = fusehostd_start(fixture->config, NULL);
+	assert_int_equal(fusehostd_wait(daemon, START_TIMEOUT_MS), 1);
+	fusehostd_assert_logged(daemon, "[mount a] mountpoint: 'relative/path' "
+					"is not an absolute path");
+	fusehostd_free(daemon);
+}
+
+/* An unmount from outside is noticed and logged; the daemon keeps serving
+ * its other mounts and still stops cleanly. */
+static void test_outside_unmount_noticed(void **state)
+{
+	struct fixture *fixture = *state;
+	char *other = test_subdir(fixture->dir, "other");
+	char *extra = g_strdup_printf("[mount other]\nplugin = hello\n"
+				      "mountpoint = %s\n",
+				      other);
+	char *mountpoint = write_hello_config(fixture, extra);
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+	const char *const expected[] = { "was unmounted from outside", NULL };
+	char *path = test_path(other, "hello");
+	char *text;
+
+	assert_true(wait_for_fuse_mount(other, START_TIMEOUT_MS));
+	assert_int_equal(test_shell("umount %s", mountpoint), 0);
+	for (int i = 0; i < 500; i++) {
+		text = fusehostd_log(daemon);
+		if (strstr(text, "hello: mount is down")) {
+			g_free(text);
+			break;
+		}
+		g_free(text);
+		usleep(10 * 1000);
+	}
+	fusehostd_assert_logged(daemon, "warning: hello: ");
+	fusehostd_assert_logged(daemon, "info: hello: mount is down");
+	text = test_read_file(path);
+	assert_string_equal(text, "Hello, world!\n");
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	assert_false(is_fuse_mounted(other));
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(text);
+	g_free(path);
+	g_free(mountpoint);
+	g_free(extra);
+	g_free(other);
+}
+
+/* Highest number of concurrent reads the plugin saw, after 8 processes
+ * read /probe 20 times each on each of its two mounts. */
+static int most_concurrent_reads(struct fixture *fixture, const char *plugin)
+{
+	char *path = test_plugin_path(plugin);
+	char *one = test_subdir(fixture->dir, "one");
+	char *two = test_subdir(fixture->dir, "two");
+	char *text = g_strdup_printf(
+		"[mount one]\nplugin = %s\nmountpoint = %s\n"
+		"[mount two]\nplugin = %s\nmountpoint = %s\n",
+		path, one, path, two);
+	struct fusehostd *daemon;
+	char *max_path = test_path(one, "max");
+	char *max;
+	int most;
+
+	test_write_file(fixture->config, text);
+	daemon = start_and_wait(fixture, one);
+	assert_true(wait_for_fuse_mount(two, START_TIMEOUT_MS));
+	assert_int_equal(test_shell("for i in 1 2 3 4; do"
+				    " (for j in $(seq 20); do cat %s/probe %s/probe;"
+				    " done) & done; wait",
+				    one, two),
+			 0);
+	max = test_read_file(max_path);
+	assert_non_null(max);
+	most = atoi(max);
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_log_clean(daemon, nothing_expected);
+	fusehostd_free(daemon);
+	g_free(max);
+	g_free(max_path);
+	g_free(text);
+	g_free(two);
+	g_free(one);
+	g_free(path);
+	return most;
+}
+
+static void test_serialized_plugin_runs_one_call_at_a_time(void **state)
+{
+	assert_int_equal(most_concurrent_reads(*state, "concurrency_serial"),
+			 1);
+}
+
+static void test_parallel_plugin_runs_calls_concurrently(void **state)
+{
+	assert_true(most_concurrent_reads(*state, "concurrency_parallel") > 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hello_serves_greeting,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_whoami_is_the_caller,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_passes_exit_status,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_sigterm_with_file_held_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigint_stops_too, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stale_mount_recovered,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_broken_mounts_beside_good_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_required_mount_failure_is_fatal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_config_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outside_unmount_noticed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_serialized_plugin_runs_one_call_at_a_time, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_parallel_plugin_runs_calls_concurrently, setup,
+			teardown),
+	};
+
+	return cmocka_run_group_tests_name("lifecycle", tests, NULL, NULL);
+}

@@ -1,0 +1,44 @@
+# Tests: unit tests (tests/unit), integration tests that start the real
+# daemon on real mounts (tests/integration), test plugins that misbehave on
+# purpose (tests/plugins) and the POSIX conformance suite
+# (tests/conformance).  Included by the top-level Makefile.
+
+TEST_CFLAGS := $(DAEMON_CFLAGS) -Idaemon -Itests \
+	$(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+TEST_LIBS := $(LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
+	$(wildcard tests/unit/*.c))
+INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,\
+	$(wildcard tests/integration/*.c))
+TEST_PLUGIN_NAMES := broken_nosymbol broken_abi broken_truncated \
+	broken_nogetattr failopen concurrency_serial concurrency_parallel
+TEST_PLUGIN_FILES := $(TEST_PLUGIN_NAMES:%=$(BUILD)/tests/plugins/%.so)
+FSCONFORM := $(BUILD)/tests/fsconform
+
+tests: all $(UNIT_TESTS) $(INTEGRATION_TESTS) $(TEST_PLUGIN_FILES) $(FSCONFORM)
+
+# Unit tests link the daemon's objects; the loader test dlopens plugins,
+# which resolve the host API against the test executable.
+$(UNIT_TESTS): $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJECTS) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(DAEMON_LDFLAGS) $^ -o $@ $(TEST_LIBS)
+
+# The harness reads the mount table with the daemon's own parser.
+$(INTEGRATION_TESTS): $(BUILD)/tests/%: tests/integration/%.c tests/harness.c tests/harness.h $(BUILD)/daemon/mountinfo.o | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(filter %.c %.o,$^) -o $@ $(TEST_LIBS)
+
+$(BUILD)/tests/plugins/concurrency_serial.so: tests/plugins/concurrency.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $< -o $@
+
+$(BUILD)/tests/plugins/concurrency_parallel.so: tests/plugins/concurrency.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
+	$(CC) $(PLUGIN_CFLAGS) -DCONCURRENCY_PARALLEL $(PLUGIN_LDFLAGS) $< -o $@
+
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $< -o $@
+
+$(FSCONFORM): tests/conformance/fsconform.c | $(BUILD)/tests
+	$(CC) -std=gnu11 $(WARNINGS) $(OPTFLAGS) $< -o $@
+
+check: deps
+	$(MAKE) tests
+	tests/run-tests $(UNIT_TESTS) $(INTEGRATION_TESTS)

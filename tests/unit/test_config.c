@@ -1,0 +1,458 @@
+/* Unit tests for loading and checking the configuration: every problem the
+ * loader reports, each naming its file, group and key. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include <fusehost/plugin.h>
+
+#include "config.h"
+
+struct fixture {
+	char *dir;
+	char *path; /* DIR/fusehost.conf */
+	GPtrArray *errors;
+	struct config *config;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fixture = g_new0(struct fixture, 1);
+
+	fixture->dir = g_dir_make_tmp("fusehost-config-XXXXXX", NULL);
+	fixture->path = g_build_filename(fixture->dir, "fusehost.conf", NULL);
+	fixture->errors = g_ptr_array_new_with_free_func(g_free);
+	*state = fixture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fixture = *state;
+	char *command = g_strdup_printf("rm -rf '%s'", fixture->dir);
+
+	assert_int_equal(system(command), 0);
+	g_free(command);
+	config_free(fixture->config);
+	g_ptr_array_unref(fixture->errors);
+	g_free(fixture->path);
+	g_free(fixture->dir);
+	g_free(fixture);
+	return 0;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+static void write_dropin(struct fixture *fixture, const char *name,
+			 const char *text)
+{
+	char *dir = g_build_filename(fixture->dir, "fusehost.d", NULL);
+	char *path = g_build_filename(dir, name, NULL);
+
+	g_mkdir_with_parents(dir, 0755);
+	write_file(path, text);
+	g_free(path);
+	g_free(dir);
+}
+
+static void load(struct fixture *fixture, const char *text)
+{
+	write_file(fixture->path, text);
+	fixture->config = config_load(fixture->path, "/default/plugins",
+				      fixture->errors);
+}
+
+/* Exactly one error, and it contains every one of the given pieces. */
+static void assert_one_error(struct fixture *fixture, ...)
+{
+	va_list pieces;
+	const char *piece;
+
+	if (fixture->errors->len != 1) {
+		for (guint i = 0; i < fixture->errors->len; i++)
+			print_message("error: %s\n",
+				      (char *)fixture->errors->pdata[i]);
+		fail_msg("expected 1 error, got %u", fixture->errors->len);
+	}
+	va_start(pieces, fixture);
+	while ((piece = va_arg(pieces, const char *))) {
+		if (!strstr(fixture->errors->pdata[0], piece))
+			fail_msg("error '%s' lacks '%s'",
+				 (char *)fixture->errors->pdata[0], piece);
+	}
+	va_end(pieces);
+}
+
+static const struct mount_config *mount_at(struct fixture *fixture,
+					   guint index)
+{
+	assert_true(index < fixture->config->mounts->len);
+	return fixture->config->mounts->pdata[index];
+}
+
+static void test_valid_with_defaults(void **state)
+{
+	struct fixture *fixture = *state;
+	const struct mount_config *mount;
+
+	load(fixture, "[daemon]\nlog-level = debug\n\n"
+		      "[mount scratch]\nplugin = memfs\n"
+		      "mountpoint = /mnt//scratch/\nsize = 1G\n");
+	assert_int_equal(fixture->errors->len, 0);
+	assert_string_equal(fixture->config->daemon.plugin_dir,
+			    "/default/plugins");
+	assert_int_equal(fixture->config->daemon.log_level, LOG_LEVEL_DEBUG);
+	mount = mount_at(fixture, 0);
+	assert_string_equal(mount->name, "scratch");
+	assert_string_equal(mount->plugin, "memfs");
+	assert_string_equal(mount->mountpoint, "/mnt/scratch");
+	assert_int_equal(mount->threads, CONFIG_DEFAULT_THREADS);
+	assert_false(mount->required);
+	assert_string_equal(mount_config_setting(mount, "size"), "1G");
+	assert_null(mount_config_setting(mount, "plugin"));
+	assert_string_equal(mount->file, fixture->path);
+}
+
+static void test_fuse_options_defaults(void **state)
+{
+	struct fixture *fixture = *state;
+	char *options;
+
+	load(fixture, "[mount a]\nplugin = /opt/x/myfs.so\nmountpoint = /a\n"
+		      "options = default_permissions, allow_other\n"
+		      "[mount b]\nplugin = memfs\nmountpoint = /b\n"
+		      "options = fsname=mine\n");
+	assert_int_equal(fixture->errors->len, 0);
+	options = mount_config_fuse_options(mount_at(fixture, 0));
+	assert_string_equal(options, "fsname=fusehost:a,subtype=myfs,"
+				     "default_permissions,allow_other");
+	g_free(options);
+	options = mount_config_fuse_options(mount_at(fixture, 1));
+	assert_string_equal(options, "subtype=memfs,fsname=mine");
+	g_free(options);
+}
+
+static void test_missing_file(void **state)
+{
+	struct fixture *fixture = *state;
+
+	fixture->config = config_load("/nonexistent/fusehost.conf", "/p",
+				      fixture->errors);
+	assert_null(fixture->config);
+	assert_one_error(fixture, "/nonexistent/fusehost.conf",
+			 "no such file", NULL);
+}
+
+static void test_syntax_error(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[daemon]\nthis line is not a key\n");
+	assert_one_error(fixture, fixture->path, "syntax error", NULL);
+}
+
+static void test_unknown_group(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[deamon]\nlog-level = info\n");
+	assert_one_error(fixture, fixture->path, "[deamon]", "unknown group",
+			 NULL);
+}
+
+static void test_unknown_daemon_key_suggests(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[daemon]\nlog-levle = info\n");
+	assert_one_error(fixture, fixture->path, "[daemon] log-levle",
+			 "unknown key", "did you mean 'log-level'", NULL);
+}
+
+static void test_bad_log_level(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[daemon]\nlog-level = loud\n");
+	assert_one_error(fixture, "[daemon] log-level", "'loud'",
+			 "error, warning, info, debug", NULL);
+}
+
+static void test_relative_plugin_dir(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[daemon]\nplugin-dir = lib/plugins\n");
+	assert_one_error(fixture, "[daemon] plugin-dir", "absolute", NULL);
+}
+
+static void test_inline_comment_hint(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[daemon]\nlog-level = info   # chatty\n");
+	assert_one_error(fixture, "[daemon] log-level",
+			 "comments must be on a line of their own", NULL);
+}
+
+static void test_invalid_mount_name(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount my disk]\nplugin = memfs\nmountpoint = /m\n");
+	assert_one_error(fixture, "[mount my disk]", "invalid mount name",
+			 NULL);
+}
+
+static void test_missing_plugin_and_mountpoint(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nthreads = 2\n");
+	assert_int_equal(fixture->errors->len, 2);
+	assert_non_null(strstr(fixture->errors->pdata[0],
+			       "[mount a]: missing required key 'plugin'"));
+	assert_non_null(strstr(fixture->errors->pdata[1],
+			       "missing required key 'mountpoint'"));
+}
+
+static void test_bad_plugin_name(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = lib/memfs.so\nmountpoint = /a\n");
+	assert_one_error(fixture, "[mount a] plugin", "'lib/memfs.so'",
+			 "absolute path", NULL);
+}
+
+static void test_relative_mountpoint(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = mnt/a\n");
+	assert_one_error(fixture, "[mount a] mountpoint", "not an absolute",
+			 NULL);
+}
+
+static void test_dotdot_mountpoint(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /mnt/../a\n");
+	assert_one_error(fixture, "[mount a] mountpoint", ". or ..", NULL);
+}
+
+static void test_root_mountpoint(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = //\n");
+	assert_one_error(fixture, "[mount a] mountpoint", "over /", NULL);
+}
+
+static void test_bad_threads(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "threads = 0\n");
+	assert_one_error(fixture, "[mount a] threads", "'0'", "from 1 to",
+			 NULL);
+}
+
+static void test_bad_required(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "required = perhaps\n");
+	assert_one_error(fixture, "[mount a] required", "'perhaps'", "boolean",
+			 NULL);
+}
+
+static void test_modules_refused(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "options = ro,modules=subdir,subdir=/x\n");
+	assert_one_error(fixture, "[mount a] options", "modules=", NULL);
+}
+
+static void test_duplicate_mountpoint(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /m\n"
+		      "[mount b]\nplugin = memfs\nmountpoint = /m/\n");
+	assert_one_error(fixture, "[mount b] mountpoint",
+			 "also the mountpoint of [mount a]", NULL);
+}
+
+static void test_nested_mountpoint(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount inner]\nplugin = memfs\nmountpoint = /m/in\n"
+		      "[mount outer]\nplugin = memfs\nmountpoint = /m\n"
+		      "[mount sibling]\nplugin = memfs\nmountpoint = /mx\n");
+	assert_one_error(fixture, "[mount inner] mountpoint",
+			 "/m/in is inside /m", "[mount outer]", NULL);
+}
+
+static void test_duplicate_group_in_one_file(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\n"
+		      "[mount a]\nmountpoint = /a\n");
+	assert_one_error(fixture, "[mount a]", "more than once", NULL);
+}
+
+static void test_dropins_in_order(void **state)
+{
+	struct fixture *fixture = *state;
+
+	write_dropin(fixture, "20-b.conf",
+		     "[daemon]\nlog-level = warning\n"
+		     "[mount b]\nplugin = memfs\nmountpoint = /b\n");
+	write_dropin(fixture, "10-a.conf",
+		     "[daemon]\nlog-level = debug\n"
+		     "[mount a]\nplugin = memfs\nmountpoint = /a\n");
+	write_dropin(fixture, "ignored.txt", "[bogus]\n");
+	load(fixture, "[mount main]\nplugin = hello\nmountpoint = /main\n");
+	assert_int_equal(fixture->errors->len, 0);
+	assert_int_equal(fixture->config->mounts->len, 3);
+	assert_string_equal(mount_at(fixture, 0)->name, "main");
+	assert_string_equal(mount_at(fixture, 1)->name, "a");
+	assert_string_equal(mount_at(fixture, 2)->name, "b");
+	assert_true(g_str_has_suffix(mount_at(fixture, 2)->file,
+				     "fusehost.d/20-b.conf"));
+	/* The last file read wins for daemon-wide keys. */
+	assert_int_equal(fixture->config->daemon.log_level, LOG_LEVEL_WARNING);
+}
+
+static void test_mount_in_two_files(void **state)
+{
+	struct fixture *fixture = *state;
+
+	write_dropin(fixture, "a.conf",
+		     "[mount a]\nplugin = memfs\nmountpoint = /a2\n");
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n");
+	assert_one_error(fixture, "fusehost.d/a.conf", "[mount a]",
+			 "already defined in", fixture->path, NULL);
+}
+
+static void test_dropin_dir_name(void **state)
+{
+	char *dir = config_dropin_dir("/etc/fusehost.conf");
+
+	(void)state;
+	assert_string_equal(dir, "/etc/fusehost.d");
+	g_free(dir);
+	dir = config_dropin_dir("/srv/fusehost.ini");
+	assert_string_equal(dir, "/srv/fusehost.ini.d");
+	g_free(dir);
+}
+
+static const struct fusehost_option declared_options[] = {
+	{ .name = "size", .help = "capacity", .default_value = "64M" },
+	{ .name = "root", .help = "backing dir", .required = true },
+	{ .name = "label", .help = "a label" },
+	{ 0 },
+};
+
+static void test_plugin_option_typo_and_missing(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "sise = 1G\n");
+	assert_int_equal(fixture->errors->len, 0);
+	config_check_plugin_options(mount_at(fixture, 0), declared_options,
+				    fixture->errors);
+	assert_int_equal(fixture->errors->len, 2);
+	assert_non_null(strstr(fixture->errors->pdata[0],
+			       "[mount a] sise: unknown key (did you mean "
+			       "'size'?)"));
+	assert_non_null(strstr(fixture->errors->pdata[1],
+			       "missing key 'root', which plugin memfs "
+			       "requires"));
+}
+
+static void test_host_key_typo_suggested(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "root = /srv\nmountpiont = /b\n");
+	config_check_plugin_options(mount_at(fixture, 0), declared_options,
+				    fixture->errors);
+	assert_one_error(fixture, "[mount a] mountpiont",
+			 "did you mean 'mountpoint'", NULL);
+}
+
+static void test_format_fills_defaults(void **state)
+{
+	struct fixture *fixture = *state;
+	const struct fusehost_option *declared[] = { declared_options };
+	char *text;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "root = /srv\n");
+	text = config_format(fixture->config, declared);
+	assert_non_null(strstr(text, "[daemon]\nplugin-dir = /default/plugins\n"
+				     "log-level = info\n"));
+	assert_non_null(strstr(text, "[mount a]\nplugin = memfs\n"
+				     "mountpoint = /a\n"
+				     "options = fsname=fusehost:a,"
+				     "subtype=memfs\nthreads = 10\n"
+				     "required = false\nroot = /srv\n"
+				     "size = 64M\n# label: no default\n"));
+	g_free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_valid_with_defaults),
+		T(test_fuse_options_defaults),
+		T(test_missing_file),
+		T(test_syntax_error),
+		T(test_unknown_group),
+		T(test_unknown_daemon_key_suggests),
+		T(test_bad_log_level),
+		T(test_relative_plugin_dir),
+		T(test_inline_comment_hint),
+		T(test_invalid_mount_name),
+		T(test_missing_plugin_and_mountpoint),
+		T(test_bad_plugin_name),
+		T(test_relative_mountpoint),
+		T(test_dotdot_mountpoint),
+		T(test_root_mountpoint),
+		T(test_bad_threads),
+		T(test_bad_required),
+		T(test_modules_refused),
+		T(test_duplicate_mountpoint),
+		T(test_nested_mountpoint),
+		T(test_duplicate_group_in_one_file),
+		T(test_dropins_in_order),
+		T(test_mount_in_two_files),
+		T(test_dropin_dir_name),
+		T(test_plugin_option_typo_and_missing),
+		T(test_host_key_typo_suggested),
+		T(test_format_fills_defaults),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,182 @@
+/* Unit tests for the plugin loader against deliberately broken plugins that
+ * the test build makes (tests/plugins/), and the shipped hello plugin. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin.h"
+
+static const char *test_plugin_dir(void)
+{
+	const char *dir = getenv("FUSEHOST_TEST_PLUGIN_DIR");
+
+	return dir ? dir : "build/tests/plugins";
+}
+
+static const char *shipped_plugin_dir(void)
+{
+	const char *dir = getenv("FUSEHOST_PLUGIN_DIR");
+
+	return dir ? dir : "build/plugins";
+}
+
+/* Loading must fail with a message containing every given piece. */
+static void assert_load_fails(const char *spec, const char *dir, ...)
+{
+	char *error = NULL;
+	struct plugin *plugin = plugin_load(spec, dir, &error);
+	va_list pieces;
+	const char *piece;
+
+	if (plugin)
+		fail_msg("plugin %s loaded but should not", spec);
+	assert_non_null(error);
+	assert_null(strchr(error, '\n'));
+	va_start(pieces, dir);
+	while ((piece = va_arg(pieces, const char *))) {
+		if (!strstr(error, piece))
+			fail_msg("error '%s' lacks '%s'", error, piece);
+	}
+	va_end(pieces);
+	g_free(error);
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	assert_load_fails("nonexistent", "/no/such/dir",
+			  "/no/such/dir/nonexistent.so", "does not exist",
+			  NULL);
+}
+
+static void test_invalid_name(void **state)
+{
+	(void)state;
+	assert_load_fails("../escape", test_plugin_dir(),
+			  "invalid plugin name '../escape'", NULL);
+}
+
+static void test_not_elf(void **state)
+{
+	char *dir = g_dir_make_tmp("fusehost-loader-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "text.so", NULL);
+
+	(void)state;
+	assert_true(g_file_set_contents(path, "not a shared object\n", -1,
+					NULL));
+	assert_load_fails(path, "/unused", "cannot load plugin", path, NULL);
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
+static void test_no_descriptor_symbol(void **state)
+{
+	(void)state;
+	assert_load_fails("broken_nosymbol", test_plugin_dir(),
+			  "broken_nosymbol.so is not a fusehost plugin",
+			  "fusehost_plugin_register", NULL);
+}
+
+static void test_unknown_abi(void **state)
+{
+	(void)state;
+	assert_load_fails("broken_abi", test_plugin_dir(), "broken_abi.so",
+			  "built for plugin ABI 2.", "supports ABI 1.x", NULL);
+}
+
+static void test_truncated_descriptor(void **state)
+{
+	(void)state;
+	assert_load_fails("broken_truncated", test_plugin_dir(),
+			  "broken_truncated.so", "16-byte descriptor", NULL);
+}
+
+static void test_no_getattr(void **state)
+{
+	(void)state;
+	assert_load_fails("broken_nogetattr", test_plugin_dir(),
+			  "broken_nogetattr.so", "no getattr", NULL);
+}
+
+static void test_loads_hello(void **state)
+{
+	char *error = NULL;
+	struct plugin *plugin = plugin_load("hello", shipped_plugin_dir(),
+					    &error);
+	char *description;
+
+	(void)state;
+	assert_null(error);
+	assert_non_null(plugin);
+	assert_string_equal(plugin->descriptor.name, "hello");
+	assert_int_equal(plugin->descriptor.abi_major, FUSEHOST_ABI_MAJOR);
+	assert_ptr_equal(plugin->descriptor.operations, &plugin->operations);
+	assert_non_null(plugin->operations.getattr);
+	assert_null(plugin->operations.write);
+	assert_null(plugin->serialize_lock);
+	description = plugin_describe(plugin);
+	assert_non_null(strstr(description, "greeting\n"));
+	assert_non_null(strstr(description, "default: Hello, world!"));
+	assert_non_null(strstr(description, "thread model: parallel"));
+	g_free(description);
+	plugin_unload(plugin);
+}
+
+static void test_serialized_plugin_shares_one_lock(void **state)
+{
+	char *error = NULL;
+	struct plugin *first = plugin_load("concurrency_serial",
+					   test_plugin_dir(), &error);
+	struct plugin *second = plugin_load("concurrency_serial",
+					    test_plugin_dir(), &error);
+
+	(void)state;
+	assert_non_null(first);
+	assert_non_null(second);
+	assert_non_null(first->serialize_lock);
+	assert_ptr_equal(first->serialize_lock, second->serialize_lock);
+	plugin_unload(first);
+	plugin_unload(second);
+}
+
+static void test_absolute_path(void **state)
+{
+	char *path = g_strdup_printf("%s/hello.so", shipped_plugin_dir());
+	char *absolute = g_canonicalize_filename(path, NULL);
+	char *error = NULL;
+	struct plugin *plugin = plugin_load(absolute, "/ignored", &error);
+
+	(void)state;
+	assert_non_null(plugin);
+	assert_string_equal(plugin->path, absolute);
+	plugin_unload(plugin);
+	g_free(absolute);
+	g_free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_invalid_name),
+		cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_no_descriptor_symbol),
+		cmocka_unit_test(test_unknown_abi),
+		cmocka_unit_test(test_truncated_descriptor),
+		cmocka_unit_test(test_no_getattr),
+		cmocka_unit_test(test_loads_hello),
+		cmocka_unit_test(test_serialized_plugin_shares_one_lock),
+		cmocka_unit_test(test_absolute_path),
+	};
+
+	return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
+}
