@@ -96,6 +96,7 @@ deps:
 demo: deps
 	$(MAKE) all
 	@mkdir -p demo/hello demo/scratch
+	@sed -e 's|@DEMO_DIR@|$(CURDIR)/demo|g' conf/demo.conf.in > $(BUILD)/demo.conf
 	@echo
 	@echo "fusehostd is serving conf/demo.conf. In another terminal, try:"
 	@echo "    cat demo/hello/hello demo/hello/whoami"
@@ -103,7 +104,7 @@ demo: deps
 	@echo "    mount | grep fusehost"
 	@echo "Press Ctrl-C here to unmount and stop."
 	@echo
-	$(BUILD)/fusehostd -c conf/demo.conf --plugin-dir $(BUILD)/plugins
+	$(BUILD)/fusehostd -c $(BUILD)/demo.conf --plugin-dir $(BUILD)/plugins
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PLUGINDIR) \

@@ -203,8 +203,9 @@ static int run_test(const struct arguments *arguments)
 		return EXIT_FAILURE;
 	problems = test_mounts(config);
 	if (problems == 0)
-		printf("%s: configuration is valid (%u mounts)\n",
-		       config->path, config->mounts->len);
+		printf("%s: configuration is valid (%u mount%s)\n",
+		       config->path, config->mounts->len,
+		       config->mounts->len == 1 ? "" : "s");
 	config_free(config);
 	return problems == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

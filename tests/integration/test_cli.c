@@ -1,0 +1,313 @@
+/* Integration tests of fusehostd's command line (-t, --plugin-info,
+ * --dump-config, --help, --version), of `make install`, and of building an
+ * out-of-tree plugin with pkg-config against the installed header. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+struct fixture {
+	char *dir;
+	char *config;
+	char *output; /* stdout and stderr of the last run */
+};
+
+static int setup(void **state)
+{
+	struct fixture *fixture = g_new0(struct fixture, 1);
+
+	fixture->dir = test_dir_create();
+	fixture->config = test_path(fixture->dir, "fusehost.conf");
+	*state = fixture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fixture = *state;
+
+	test_dir_remove(fixture->dir);
+	g_free(fixture->config);
+	g_free(fixture->output);
+	g_free(fixture);
+	return 0;
+}
+
+/* Run fusehostd with `arguments` (shell words); returns its exit status
+ * and keeps what it printed in fixture->output. */
+static int run_fusehostd(struct fixture *fixture, const char *arguments)
+{
+	char *output_path = test_path(fixture->dir, "output");
+	int status = test_shell("%s %s >%s 2>&1", test_fusehostd_path(),
+				arguments, output_path);
+
+	g_free(fixture->output);
+	fixture->output = test_read_file(output_path);
+	g_free(output_path);
+	return status;
+}
+
+static void assert_output_has(const struct fixture *fixture, const char *text)
+{
+	if (!strstr(fixture->output, text))
+		fail_msg("output lacks '%s':\n%s", text, fixture->output);
+}
+
+static char *hello_config(struct fixture *fixture, const char *extra)
+{
+	char *mountpoint = test_subdir(fixture->dir, "hello");
+	char *text = g_strdup_printf("[mount hello]\nplugin = hello\n"
+				     "mountpoint = %s\n%s",
+				     mountpoint, extra ? extra : "");
+
+	test_write_file(fixture->config, text);
+	g_free(text);
+	return mountpoint;
+}
+
+static void test_check_valid_config(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = hello_config(fixture, NULL);
+	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
+					  fixture->config, test_plugin_dir());
+
+	assert_int_equal(run_fusehostd(fixture, arguments), 0);
+	assert_output_has(fixture, "configuration is valid (1 mount)");
+	assert_false(is_fuse_mounted(mountpoint));
+	g_free(arguments);
+	g_free(mountpoint);
+}
+
+/* -t reports every problem at once, each naming file, group and key. */
+static void test_check_reports_each_problem(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = hello_config(fixture,
+					"greting = hi\n"
+					"options = no_such_fuse_option\n"
+					"[mount gone]\nplugin = hello\n"
+					"mountpoint = /nonexistent/dir\n");
+	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
+					  fixture->config, test_plugin_dir());
+	char *prefix = g_strdup_printf("error: %s: [mount hello] ",
+				       fixture->config);
+
+	assert_int_equal(run_fusehostd(fixture, arguments), 1);
+	assert_output_has(fixture, prefix);
+	assert_output_has(fixture, "[mount hello] greting: unknown key "
+				   "(did you mean 'greeting'?)");
+	assert_output_has(fixture, "[mount hello] options: libfuse does not "
+				   "accept 'no_such_fuse_option'");
+	assert_output_has(fixture, "unknown option");
+	assert_output_has(fixture, "[mount gone] mountpoint: mountpoint "
+				   "/nonexistent/dir does not exist");
+	assert_null(strstr(fixture->output, "is valid"));
+	g_free(prefix);
+	g_free(arguments);
+	g_free(mountpoint);
+}
+
+static void test_check_missing_config(void **state)
+{
+	struct fixture *fixture = *state;
+
+	assert_int_equal(run_fusehostd(fixture, "-t -c /nonexistent.conf"), 1);
+	assert_output_has(fixture, "error: /nonexistent.conf: no such file");
+}
+
+static void test_plugin_info(void **state)
+{
+	struct fixture *fixture = *state;
+	char *arguments = g_strdup_printf("--plugin-info hello --plugin-dir %s",
+					  test_plugin_dir());
+
+	assert_int_equal(run_fusehostd(fixture, arguments), 0);
+	assert_output_has(fixture, "name:         hello\n");
+	assert_output_has(fixture, "version:      1.0\n");
+	assert_output_has(fixture, "description:  read-only files");
+	assert_output_has(fixture, "ABI:          1.0\n");
+	assert_output_has(fixture, "thread model: parallel");
+	assert_output_has(fixture, "  greeting\n      the text of /hello\n"
+				   "      default: Hello, world!\n");
+	g_free(arguments);
+}
+
+static void test_plugin_info_missing_plugin(void **state)
+{
+	struct fixture *fixture = *state;
+
+	assert_int_equal(run_fusehostd(fixture, "--plugin-info nosuch "
+						"--plugin-dir /nonexistent"),
+			 1);
+	assert_string_equal(fixture->output,
+			    "error: plugin file /nonexistent/nosuch.so does "
+			    "not exist\n");
+}
+
+static void test_dump_config_fills_defaults(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = hello_config(fixture, "threads = 3\n");
+	char *arguments = g_strdup_printf("--dump-config -c %s --plugin-dir %s",
+					  fixture->config, test_plugin_dir());
+	char *expected = g_strdup_printf(
+		"[mount hello]\nplugin = hello\nmountpoint = %s\n"
+		"options = fsname=fusehost:hello,subtype=hello\nthreads = 3\n"
+		"required = false\ngreeting = Hello, world!\n",
+		mountpoint);
+
+	assert_int_equal(run_fusehostd(fixture, arguments), 0);
+	assert_output_has(fixture, "[daemon]\nplugin-dir = ");
+	assert_output_has(fixture, "log-level = info\n");
+	assert_output_has(fixture, expected);
+	g_free(expected);
+	g_free(arguments);
+	g_free(mountpoint);
+}
+
+/* --help names every option the parser accepts. */
+static void test_help_is_complete(void **state)
+{
+	struct fixture *fixture = *state;
+	static const char *const options[] = {
+		"--config=FILE", "--test", "--run=COMMAND",
+		"--plugin-info=NAME", "--dump-config", "--plugin-dir=DIR",
+		"--help", "--version",
+	};
+
+	assert_int_equal(run_fusehostd(fixture, "--help"), 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
+		assert_output_has(fixture, options[i]);
+	assert_int_equal(run_fusehostd(fixture, "--version"), 0);
+	assert_output_has(fixture, "fusehostd ");
+	assert_output_has(fixture, "plugin ABI 1.0");
+	assert_int_equal(run_fusehostd(fixture, "--bogus"), 2);
+	assert_output_has(fixture, "Try 'fusehostd --help'");
+	assert_int_equal(run_fusehostd(fixture, "-t --run true"), 2);
+}
+
+static const char example_plugin[] =
+	"#include <errno.h>\n"
+	"#include <string.h>\n"
+	"#include <fusehost/plugin.h>\n"
+	"static int myfs_getattr(const char *path, struct stat *st,\n"
+	"                        struct fuse_file_info *fi)\n"
+	"{\n"
+	"    (void)fi;\n"
+	"    if (strcmp(path, \"/\") != 0) return -ENOENT;\n"
+	"    memset(st, 0, sizeof(*st));\n"
+	"    st->st_mode = S_IFDIR | 0755;\n"
+	"    st->st_nlink = 2;\n"
+	"    return 0;\n"
+	"}\n"
+	"static int helper(void) { return 1; }\n"
+	"int myfs_unused_global(void) { return helper(); }\n"
+	"static const struct fuse_operations myfs_operations = {\n"
+	"    .getattr = myfs_getattr,\n"
+	"};\n"
+	"static struct fusehost_plugin myfs_plugin = {\n"
+	"    .name = \"myfs\",\n"
+	"    .version = \"1.0\",\n"
+	"    .description = \"An example filesystem\",\n"
+	"    .thread_model = FUSEHOST_THREAD_MODEL_PARALLEL,\n"
+	"    .operations = &myfs_operations,\n"
+	"};\n"
+	"FUSEHOST_REGISTER_PLUGIN(myfs_plugin)\n";
+
+/* make install into a staging directory lays out every file, never
+ * overwrites an existing config, and the installed header and .pc file
+ * build an out-of-tree plugin that exports exactly one symbol. */
+static void test_install_and_out_of_tree_plugin(void **state)
+{
+	struct fixture *fixture = *state;
+	char *stage = test_subdir(fixture->dir, "stage");
+	char *source = test_path(fixture->dir, "myfs.c");
+	char *plugin = test_path(fixture->dir, "myfs.so");
+	char *arguments = g_strdup_printf("--plugin-info %s", plugin);
+	static const char *const installed[] = {
+		"usr/local/sbin/fusehostd",
+		"usr/local/lib/fusehost/plugins/hello.so",
+		"usr/local/lib/fusehost/plugins/memfs.so",
+		"usr/local/include/fusehost/plugin.h",
+		"usr/local/lib/pkgconfig/fusehost.pc",
+		"usr/local/share/man/man8/fusehostd.8",
+		"usr/local/share/man/man5/fusehost.conf.5",
+		"usr/local/lib/systemd/system/fusehostd.service",
+		"etc/fusehost.conf",
+	};
+
+	assert_int_equal(test_shell("make -s install DESTDIR=%s >/dev/null",
+				    stage),
+			 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(installed); i++) {
+		char *path = test_path(stage, installed[i]);
+
+		if (!g_file_test(path, G_FILE_TEST_EXISTS))
+			fail_msg("make install did not install %s", path);
+		g_free(path);
+	}
+	assert_int_equal(test_shell("echo '# mine' >> %s/etc/fusehost.conf && "
+				    "make -s install DESTDIR=%s >/dev/null && "
+				    "grep -q '# mine' %s/etc/fusehost.conf",
+				    stage, stage, stage),
+			 0);
+	assert_int_equal(test_shell("grep -q '^plugindir=/usr/local/lib/"
+				    "fusehost/plugins$' "
+				    "%s/usr/local/lib/pkgconfig/fusehost.pc",
+				    stage),
+			 0);
+
+	test_write_file(source, example_plugin);
+	assert_int_equal(
+		test_shell("PKG_CONFIG_PATH=%s/usr/local/lib/pkgconfig "
+			   "PKG_CONFIG_SYSROOT_DIR=%s "
+			   "cc -shared -fPIC $(pkg-config --cflags fusehost) "
+			   "%s -o %s",
+			   stage, stage, source, plugin),
+		0);
+	assert_int_equal(test_shell("test \"$(nm -D --defined-only %s | "
+				    "awk '{print $3}')\" = "
+				    "fusehost_plugin_register",
+				    plugin),
+			 0);
+	assert_int_equal(run_fusehostd(fixture, arguments), 0);
+	assert_output_has(fixture, "name:         myfs\n");
+	g_free(arguments);
+	g_free(plugin);
+	g_free(source);
+	g_free(stage);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_check_valid_config, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_check_reports_each_problem,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_missing_config, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_plugin_info, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_plugin_info_missing_plugin,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dump_config_fills_defaults,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_help_is_complete, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_install_and_out_of_tree_plugin, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
