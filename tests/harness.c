@@ -23,6 +23,8 @@
 
 #include "mountinfo.h"
 
+static void kill_leftover_daemons(void);
+
 static const char *absolute_from_env(const char *variable,
 				     const char *fallback, char **cache)
 {
@@ -104,6 +106,7 @@ static void detach_leftovers(const char *dir)
 
 void test_dir_remove(char *dir)
 {
+	kill_leftover_daemons();
 	detach_leftovers(dir);
 	assert_int_equal(test_shell("rm -rf '%s'", dir), 0);
 	g_free(dir);
@@ -136,6 +139,16 @@ char *test_read_file(const char *path)
 	return text;
 }
 
+/* Daemons not yet freed: a failing test jumps out before it can stop its
+ * daemon, so teardown kills what is left. */
+static GPtrArray *live_daemons;
+
+static void kill_leftover_daemons(void)
+{
+	while (live_daemons && live_daemons->len > 0)
+		fusehostd_free(live_daemons->pdata[0]);
+}
+
 struct fusehostd *fusehostd_start(const char *config, const char *const *extra)
 {
 	struct fusehostd *daemon = g_new0(struct fusehostd, 1);
@@ -165,6 +178,9 @@ struct fusehostd *fusehostd_start(const char *config, const char *const *extra)
 	}
 	close(log_fd);
 	g_ptr_array_unref(argv);
+	if (!live_daemons)
+		live_daemons = g_ptr_array_new();
+	g_ptr_array_add(live_daemons, daemon);
 	return daemon;
 }
 
@@ -200,6 +216,7 @@ void fusehostd_free(struct fusehostd *daemon)
 {
 	if (daemon->pid > 0)
 		fusehostd_stop(daemon, SIGKILL, 5000);
+	g_ptr_array_remove(live_daemons, daemon);
 	unlink(daemon->log_path);
 	g_free(daemon->log_path);
 	g_free(daemon);
