@@ -26,7 +26,7 @@ DEBIAN_PACKAGES := build-essential pkg-config libfuse3-dev fuse3 \
 	libglib2.0-dev libsystemd-dev libcmocka-dev attr
 
 PKG_CONFIG ?= pkg-config
-PKGS       := fuse3 glib-2.0
+PKGS       := fuse3 glib-2.0 libsystemd
 
 OPTFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror

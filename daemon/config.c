@@ -14,9 +14,13 @@
 
 #define MOUNT_GROUP_PREFIX "mount "
 
-static const char *const daemon_keys[] = { "plugin-dir", "log-level", NULL };
+static const char *const daemon_keys[] = {
+	"plugin-dir", "log-level", "log-target", "metrics-listen", "slow-op-ms",
+	NULL
+};
 static const char *const mount_host_keys[] = {
-	"plugin", "mountpoint", "options", "threads", "required", NULL
+	"plugin", "mountpoint", "options", "threads", "required",
+	"log-level", "slow-op-ms", "trace", "metrics", NULL
 };
 
 static void add_error(GPtrArray *errors, const char *format, ...)
@@ -60,8 +64,26 @@ void config_free(struct config *config)
 	g_free(config->path);
 	g_free(config->dropin_dir);
 	g_free(config->daemon.plugin_dir);
+	g_free(config->daemon.metrics_listen);
 	g_ptr_array_unref(config->mounts);
 	g_free(config);
+}
+
+bool config_is_mount_host_key(const char *key)
+{
+	for (const char *const *host_key = mount_host_keys; *host_key;
+	     host_key++) {
+		if (strcmp(*host_key, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+int64_t mount_config_slow_op_ms(const struct config *config,
+				const struct mount_config *mount)
+{
+	return mount->slow_op_ms >= 0 ? mount->slow_op_ms
+				      : config->daemon.slow_op_ms;
 }
 
 char *config_dropin_dir(const char *path)
@@ -195,6 +217,32 @@ static char *normalize_mountpoint(const char *path)
 	return g_string_free(normal, FALSE);
 }
 
+static void parse_slow_op_ms(const char *value, int64_t *slow_op_ms,
+			     const char *file, const char *group,
+			     GPtrArray *errors)
+{
+	int64_t parsed;
+
+	if (parse_int64(value, &parsed) < 0 || parsed < 0)
+		add_error(errors,
+			  "%s: [%s] slow-op-ms: '%s' is not a whole number of "
+			  "milliseconds (0 or more)%s",
+			  file, group, value, comment_hint(value));
+	else
+		*slow_op_ms = parsed;
+}
+
+static void parse_bool_key(const char *value, bool *result, const char *file,
+			   const char *group, const char *key,
+			   GPtrArray *errors)
+{
+	if (parse_bool(value, result) < 0)
+		add_error(errors,
+			  "%s: [%s] %s: '%s' is not a boolean (true or "
+			  "false)%s",
+			  file, group, key, value, comment_hint(value));
+}
+
 static void load_daemon_group(struct config *config, GKeyFile *keyfile,
 			      const char *file, GPtrArray *errors)
 {
@@ -219,6 +267,19 @@ static void load_daemon_group(struct config *config, GKeyFile *keyfile,
 					  "%s: [daemon] log-level: '%s' is not "
 					  "one of error, warning, info, debug%s",
 					  file, value, comment_hint(value));
+		} else if (strcmp(*key, "log-target") == 0) {
+			if (log_target_parse(value,
+					     &config->daemon.log_target) < 0)
+				add_error(errors,
+					  "%s: [daemon] log-target: '%s' is not "
+					  "one of auto, stderr, journal%s",
+					  file, value, comment_hint(value));
+		} else if (strcmp(*key, "metrics-listen") == 0) {
+			g_free(config->daemon.metrics_listen);
+			config->daemon.metrics_listen = g_strstrip(g_strdup(value));
+		} else if (strcmp(*key, "slow-op-ms") == 0) {
+			parse_slow_op_ms(value, &config->daemon.slow_op_ms,
+					 file, "daemon", errors);
 		} else {
 			add_unknown_key_error(errors, file, "daemon", *key,
 					      nearest_key(*key, lists, 1));
@@ -282,11 +343,26 @@ static void load_mount_key(struct mount_config *mount, const char *group,
 		else
 			mount->threads = (unsigned)threads;
 	} else if (strcmp(key, "required") == 0) {
-		if (parse_bool(value, &mount->required) < 0)
+		parse_bool_key(value, &mount->required, file, group, key,
+			       errors);
+	} else if (strcmp(key, "trace") == 0) {
+		parse_bool_key(value, &mount->trace, file, group, key, errors);
+	} else if (strcmp(key, "metrics") == 0) {
+		parse_bool_key(value, &mount->metrics, file, group, key,
+			       errors);
+	} else if (strcmp(key, "slow-op-ms") == 0) {
+		parse_slow_op_ms(value, &mount->slow_op_ms, file, group,
+				 errors);
+	} else if (strcmp(key, "log-level") == 0) {
+		enum log_level level;
+
+		if (log_level_parse(value, &level) < 0)
 			add_error(errors,
-				  "%s: [%s] required: '%s' is not a boolean "
-				  "(true or false)%s",
+				  "%s: [%s] log-level: '%s' is not one of "
+				  "error, warning, info, debug%s",
 				  file, group, value, comment_hint(value));
+		else
+			mount->log_level = (int)level;
 	} else {
 		struct plugin_setting *setting = g_new0(struct plugin_setting, 1);
 
@@ -336,6 +412,9 @@ static void load_mount_group(struct config *config, GKeyFile *keyfile,
 	mount->file = g_strdup(file);
 	mount->options = g_strdup("");
 	mount->threads = CONFIG_DEFAULT_THREADS;
+	mount->log_level = -1;
+	mount->slow_op_ms = -1;
+	mount->metrics = true;
 	mount->plugin_settings = g_ptr_array_new_with_free_func(
 		plugin_setting_free);
 	g_ptr_array_add(config->mounts, mount);
@@ -483,6 +562,9 @@ struct config *config_load(const char *path, const char *default_plugin_dir,
 	config->dropin_dir = config_dropin_dir(path);
 	config->daemon.plugin_dir = g_strdup(default_plugin_dir);
 	config->daemon.log_level = LOG_LEVEL_INFO;
+	config->daemon.log_target = LOG_TARGET_AUTO;
+	config->daemon.metrics_listen = g_strdup(CONFIG_DEFAULT_METRICS_LISTEN);
+	config->daemon.slow_op_ms = CONFIG_DEFAULT_SLOW_OP_MS;
 	config->mounts = g_ptr_array_new_with_free_func(mount_config_free);
 
 	load_file(config, path, errors);
@@ -625,6 +707,12 @@ char *config_format(const struct config *config,
 			       config->daemon.plugin_dir);
 	g_string_append_printf(out, "log-level = %s\n",
 			       log_level_name(config->daemon.log_level));
+	g_string_append_printf(out, "log-target = %s\n",
+			       log_target_name(config->daemon.log_target));
+	g_string_append_printf(out, "metrics-listen = %s\n",
+			       config->daemon.metrics_listen);
+	g_string_append_printf(out, "slow-op-ms = %" G_GINT64_FORMAT "\n",
+			       config->daemon.slow_op_ms);
 
 	for (guint i = 0; i < config->mounts->len; i++) {
 		const struct mount_config *mount = config->mounts->pdata[i];
@@ -642,6 +730,17 @@ char *config_format(const struct config *config,
 		g_string_append_printf(out, "threads = %u\n", mount->threads);
 		g_string_append_printf(out, "required = %s\n",
 				       mount->required ? "true" : "false");
+		g_string_append_printf(
+			out, "log-level = %s\n",
+			log_level_name(mount->log_level >= 0
+					       ? (enum log_level)mount->log_level
+					       : config->daemon.log_level));
+		g_string_append_printf(out, "slow-op-ms = %" G_GINT64_FORMAT "\n",
+				       mount_config_slow_op_ms(config, mount));
+		g_string_append_printf(out, "trace = %s\n",
+				       mount->trace ? "true" : "false");
+		g_string_append_printf(out, "metrics = %s\n",
+				       mount->metrics ? "true" : "false");
 		for (guint j = 0; j < mount->plugin_settings->len; j++) {
 			const struct plugin_setting *setting =
 				mount->plugin_settings->pdata[j];

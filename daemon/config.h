@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "log.h"
 
@@ -34,12 +35,22 @@ struct mount_config {
 	char *options;    /* FUSE mount options as written; "" when none */
 	unsigned threads;
 	bool required;
+	int log_level;      /* enum log_level, or -1: the daemon's */
+	int64_t slow_op_ms; /* -1: the daemon's */
+	bool trace;         /* log every operation */
+	bool metrics;       /* false: bypass the observation layer */
 	GPtrArray *plugin_settings; /* struct plugin_setting *, file order */
 };
+
+#define CONFIG_DEFAULT_METRICS_LISTEN "127.0.0.1:9464"
+#define CONFIG_DEFAULT_SLOW_OP_MS 1000
 
 struct daemon_config {
 	char *plugin_dir;
 	enum log_level log_level;
+	enum log_target log_target;
+	char *metrics_listen; /* "" disables */
+	int64_t slow_op_ms;
 };
 
 struct config {
@@ -57,6 +68,14 @@ struct config {
 struct config *config_load(const char *path, const char *default_plugin_dir,
 			   GPtrArray *errors);
 void config_free(struct config *config);
+
+/* Whether `key` in a [mount NAME] group belongs to fusehostd rather than
+ * to the plugin. */
+bool config_is_mount_host_key(const char *key);
+
+/* The slow-operation threshold that applies to a mount, in ms. */
+int64_t mount_config_slow_op_ms(const struct config *config,
+				const struct mount_config *mount);
 
 /* /etc/fusehost.conf -> /etc/fusehost.d */
 char *config_dropin_dir(const char *path);

@@ -23,8 +23,9 @@
 
 struct daemon {
 	struct config *config;
-	GPtrArray *mounts;  /* struct mount *, every one that served */
-	GPtrArray *plugins; /* struct plugin *, one per entry of mounts */
+	/* struct mount *, one per configured mount, in config order; those
+	 * that failed are kept (state MOUNT_FAILED) for status and metrics. */
+	GPtrArray *mounts;
 	GMainLoop *loop;
 	int exit_status;
 	pid_t command_pid; /* 0: no --run command running */
@@ -87,12 +88,9 @@ static void stop_all_mounts(struct daemon *daemon)
 		mount_request_stop(daemon->mounts->pdata[i]);
 	for (guint i = 0; i < daemon->mounts->len; i++)
 		mount_wait_stopped(daemon->mounts->pdata[i]);
-	for (guint i = 0; i < daemon->mounts->len; i++) {
+	for (guint i = 0; i < daemon->mounts->len; i++)
 		mount_free(daemon->mounts->pdata[i]);
-		plugin_unload(daemon->plugins->pdata[i]);
-	}
 	g_ptr_array_set_size(daemon->mounts, 0);
-	g_ptr_array_set_size(daemon->plugins, 0);
 }
 
 static gboolean handle_lost_mount(gpointer data)
@@ -115,48 +113,45 @@ static void on_mount_lost(struct mount *mount, void *data)
  * when a required mount could not be started. */
 static bool start_mounts(struct daemon *daemon)
 {
-	GPtrArray *configs = daemon->config->mounts;
-	struct mount **started = g_new0(struct mount *, configs->len);
-	struct plugin **plugins = g_new0(struct plugin *, configs->len);
+	const struct config *config = daemon->config;
 	GString *failed = g_string_new("");
 	bool required_failed = false;
+	unsigned serving = 0;
 
-	for (guint i = 0; i < configs->len; i++) {
-		const struct mount_config *config = configs->pdata[i];
+	for (guint i = 0; i < config->mounts->len; i++) {
+		const struct mount_config *mount_config = config->mounts->pdata[i];
+		struct mount *mount = mount_new(
+			mount_config, daemon_load_plugin(config, mount_config));
 
-		plugins[i] = daemon_load_plugin(daemon->config, config);
-		if (!plugins[i])
-			continue;
-		started[i] = mount_new(config, plugins[i]);
-		started[i]->on_lost = on_mount_lost;
-		mount_start(started[i]);
+		mount->on_lost = on_mount_lost;
+		mount_set_slow_op_ms(mount, mount_config_slow_op_ms(
+						    config, mount_config));
+		g_ptr_array_add(daemon->mounts, mount);
+		if (mount->plugin)
+			mount_start(mount);
 	}
-	for (guint i = 0; i < configs->len; i++) {
-		const struct mount_config *config = configs->pdata[i];
+	for (guint i = 0; i < daemon->mounts->len; i++) {
+		struct mount *mount = daemon->mounts->pdata[i];
+		const struct mount_config *mount_config = mount->config;
 
-		if (started[i] && mount_wait_started(started[i]) == 0) {
-			g_ptr_array_add(daemon->mounts, started[i]);
-			g_ptr_array_add(daemon->plugins, plugins[i]);
+		if (mount_wait_started(mount) == 0) {
+			serving++;
 			continue;
 		}
-		mount_free(started[i]);
-		plugin_unload(plugins[i]);
 		g_string_append_printf(failed, "%s%s", failed->len ? ", " : "",
-				       config->name);
-		if (config->required) {
-			log_error(config->name,
+				       mount_config->name);
+		if (mount_config->required) {
+			log_error(mount_config->name,
 				  "required mount failed; fusehostd stops");
 			required_failed = true;
 		} else {
-			log_error(config->name, "mount skipped");
+			log_error(mount_config->name, "mount skipped");
 		}
 	}
-	log_info(NULL, "%u of %u mounts serving%s%s%s", daemon->mounts->len,
-		 configs->len, failed->len ? " (failed: " : "", failed->str,
-		 failed->len ? ")" : "");
+	log_info(NULL, "%u of %u mounts serving%s%s%s", serving,
+		 config->mounts->len, failed->len ? " (failed: " : "",
+		 failed->str, failed->len ? ")" : "");
 	g_string_free(failed, TRUE);
-	g_free(started);
-	g_free(plugins);
 	return !required_failed;
 }
 
@@ -251,7 +246,6 @@ int daemon_run(struct config *config, const char *run_command)
 	struct daemon daemon = {
 		.config = config,
 		.mounts = g_ptr_array_new(),
-		.plugins = g_ptr_array_new(),
 		.loop = g_main_loop_new(NULL, FALSE),
 	};
 	sigset_t set;
@@ -259,6 +253,7 @@ int daemon_run(struct config *config, const char *run_command)
 	guint signal_source;
 
 	log_set_level(config->daemon.log_level);
+	log_set_target(config->daemon.log_target);
 	handled_signal_set(&set);
 	signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal_source = g_unix_fd_add(signal_fd, G_IO_IN, on_signal, &daemon);
@@ -277,6 +272,5 @@ int daemon_run(struct config *config, const char *run_command)
 	close(signal_fd);
 	g_main_loop_unref(daemon.loop);
 	g_ptr_array_unref(daemon.mounts);
-	g_ptr_array_unref(daemon.plugins);
 	return daemon.exit_status;
 }

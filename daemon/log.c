@@ -1,20 +1,29 @@
-/* The daemon's log: level filtering and one-line records on stderr.
+/* The daemon's log; see log.h.
  *
- * Each record is formatted into a local buffer and written with a single
- * write(2), so lines from concurrent threads never interleave. */
+ * Records are formatted into a local buffer and written with one write(2)
+ * (stderr) or one sd_journal_sendv() (journald), so records from
+ * concurrent threads never interleave. */
 #define _GNU_SOURCE
 #include "log.h"
 
 #define FUSE_USE_VERSION 314
 #include <fuse_log.h>
 
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static atomic_int current_level = LOG_LEVEL_INFO;
+static bool use_journal;
 static _Thread_local const char *thread_mount;
 
 static const char *const level_names[] = {
@@ -22,6 +31,19 @@ static const char *const level_names[] = {
 	[LOG_LEVEL_WARNING] = "warning",
 	[LOG_LEVEL_INFO] = "info",
 	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+static const char *const target_names[] = {
+	[LOG_TARGET_AUTO] = "auto",
+	[LOG_TARGET_STDERR] = "stderr",
+	[LOG_TARGET_JOURNAL] = "journal",
+};
+
+static const int syslog_priorities[] = {
+	[LOG_LEVEL_ERROR] = LOG_ERR,
+	[LOG_LEVEL_WARNING] = LOG_WARNING,
+	[LOG_LEVEL_INFO] = LOG_INFO,
+	[LOG_LEVEL_DEBUG] = LOG_DEBUG,
 };
 
 void log_set_level(enum log_level level)
@@ -35,16 +57,32 @@ bool log_enabled(enum log_level level)
 	       atomic_load_explicit(&current_level, memory_order_relaxed);
 }
 
-int log_level_parse(const char *text, enum log_level *level)
+bool log_enabled_for(enum log_level level, int mount_level)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
-	     i++) {
-		if (strcmp(text, level_names[i]) == 0) {
-			*level = (enum log_level)i;
-			return 0;
-		}
+	if (mount_level >= 0)
+		return (int)level <= mount_level;
+	return log_enabled(level);
+}
+
+static int parse_name(const char *text, const char *const *names,
+		      size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(text, names[i]) == 0)
+			return (int)i;
 	}
 	return -EINVAL;
+}
+
+int log_level_parse(const char *text, enum log_level *level)
+{
+	int found = parse_name(text, level_names,
+			       sizeof(level_names) / sizeof(level_names[0]));
+
+	if (found < 0)
+		return found;
+	*level = (enum log_level)found;
+	return 0;
 }
 
 const char *log_level_name(enum log_level level)
@@ -52,6 +90,51 @@ const char *log_level_name(enum log_level level)
 	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0]))
 		return "unknown";
 	return level_names[level];
+}
+
+int log_target_parse(const char *text, enum log_target *target)
+{
+	int found = parse_name(text, target_names,
+			       sizeof(target_names) / sizeof(target_names[0]));
+
+	if (found < 0)
+		return found;
+	*target = (enum log_target)found;
+	return 0;
+}
+
+const char *log_target_name(enum log_target target)
+{
+	if ((unsigned)target >= sizeof(target_names) / sizeof(target_names[0]))
+		return "unknown";
+	return target_names[target];
+}
+
+/* systemd sets JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected
+ * to stderr; if stderr is still that stream, the journal is listening. */
+static bool stderr_is_journal(void)
+{
+	const char *stream = getenv("JOURNAL_STREAM");
+	unsigned long long device, inode;
+	struct stat st;
+
+	if (!stream || sscanf(stream, "%llu:%llu", &device, &inode) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == device &&
+	       (unsigned long long)st.st_ino == inode;
+}
+
+void log_set_target(enum log_target target)
+{
+	use_journal = target == LOG_TARGET_JOURNAL ||
+		      (target == LOG_TARGET_AUTO && stderr_is_journal());
+}
+
+bool log_to_journal(void)
+{
+	return use_journal;
 }
 
 void log_set_thread_mount(const char *mount)
@@ -63,6 +146,7 @@ static void write_fully(int fd, const char *data, size_t length)
 {
 	while (length > 0) {
 		ssize_t written = write(fd, data, length);
+
 		if (written < 0) {
 			if (errno == EINTR)
 				continue;
@@ -73,43 +157,115 @@ static void write_fully(int fd, const char *data, size_t length)
 	}
 }
 
-void log_messagev(enum log_level level, const char *mount, const char *format,
-		  va_list args)
+static void emit_stderr(enum log_level level, const struct log_fields *fields,
+			const char *message)
 {
-	char line[4096];
-	size_t used;
+	char line[4096 + 256];
 	int n;
 
-	if (!log_enabled(level))
-		return;
-
-	if (mount)
-		n = snprintf(line, sizeof(line), "%s: %s: ",
-			     log_level_name(level), mount);
+	if (fields->mount)
+		n = snprintf(line, sizeof(line), "%s: %s: %s\n",
+			     log_level_name(level), fields->mount, message);
 	else
-		n = snprintf(line, sizeof(line), "%s: ", log_level_name(level));
-	used = n < 0 ? 0 : (size_t)n;
-
-	n = vsnprintf(line + used, sizeof(line) - used, format, args);
-	if (n > 0)
-		used += (size_t)n;
-	if (used > sizeof(line) - 2)
-		used = sizeof(line) - 2;
-
-	/* Messages (libfuse's in particular) may end in a newline already. */
-	while (used > 0 && line[used - 1] == '\n')
-		used--;
-	line[used++] = '\n';
-	write_fully(STDERR_FILENO, line, used);
+		n = snprintf(line, sizeof(line), "%s: %s\n",
+			     log_level_name(level), message);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	write_fully(STDERR_FILENO, line, (size_t)n);
 }
 
-void log_message(enum log_level level, const char *mount, const char *format,
-		 ...)
+/* One "NAME=value" field; `storage` must outlive the send. */
+static void add_field(struct iovec *fields, int *count, char *storage,
+		      size_t size, const char *name, const char *value)
+{
+	int n = snprintf(storage, size, "%s=%s", name, value);
+
+	fields[*count].iov_base = storage;
+	fields[*count].iov_len = n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+	(*count)++;
+}
+
+static void emit_journal(enum log_level level, const struct log_fields *fields,
+			 const char *file, int line, const char *function,
+			 const char *message)
+{
+	char priority[16], text[4096 + 16], code_file[512], code_line[32];
+	char code_func[256], mount[128], plugin[128], op[64], path[4096 + 32];
+	char error[32], duration[48];
+	struct iovec iov[12];
+	int count = 0;
+	char number[32];
+
+	snprintf(number, sizeof(number), "%d", syslog_priorities[level]);
+	add_field(iov, &count, priority, sizeof(priority), "PRIORITY", number);
+	add_field(iov, &count, text, sizeof(text), "MESSAGE", message);
+	add_field(iov, &count, code_file, sizeof(code_file), "CODE_FILE", file);
+	snprintf(number, sizeof(number), "%d", line);
+	add_field(iov, &count, code_line, sizeof(code_line), "CODE_LINE",
+		  number);
+	add_field(iov, &count, code_func, sizeof(code_func), "CODE_FUNC",
+		  function);
+	if (fields->mount)
+		add_field(iov, &count, mount, sizeof(mount), "FUSEHOST_MOUNT",
+			  fields->mount);
+	if (fields->plugin)
+		add_field(iov, &count, plugin, sizeof(plugin),
+			  "FUSEHOST_PLUGIN", fields->plugin);
+	if (fields->op)
+		add_field(iov, &count, op, sizeof(op), "FUSEHOST_OP",
+			  fields->op);
+	if (fields->path)
+		add_field(iov, &count, path, sizeof(path), "FUSEHOST_PATH",
+			  fields->path);
+	if (fields->error > 0) {
+		snprintf(number, sizeof(number), "%d", fields->error);
+		add_field(iov, &count, error, sizeof(error), "ERRNO", number);
+	}
+	if (fields->duration_usec >= 0) {
+		snprintf(number, sizeof(number), "%lld",
+			 (long long)fields->duration_usec);
+		add_field(iov, &count, duration, sizeof(duration),
+			  "FUSEHOST_DURATION_USEC", number);
+	}
+	/* If the journal is gone, the record still goes somewhere. */
+	if (sd_journal_sendv(iov, count) < 0)
+		emit_stderr(level, fields, message);
+}
+
+void log_recordv(enum log_level level, const struct log_fields *fields,
+		 const char *file, int line, const char *function,
+		 const char *format, va_list args)
+{
+	char message[4096];
+	size_t length;
+
+	if (!fields->always && !log_enabled_for(level, fields->mount_level))
+		return;
+
+	vsnprintf(message, sizeof(message), format, args);
+	/* Messages (libfuse's in particular) may end in a newline already. */
+	length = strlen(message);
+	while (length > 0 && message[length - 1] == '\n')
+		message[--length] = '\0';
+
+	if (use_journal)
+		emit_journal(level, fields, file, line, function, message);
+	else
+		emit_stderr(level, fields, message);
+}
+
+void log_record(enum log_level level, const struct log_fields *fields,
+		const char *file, int line, const char *function,
+		const char *format, ...)
 {
 	va_list args;
 
 	va_start(args, format);
-	log_messagev(level, mount, format, args);
+	log_recordv(level, fields, file, line, function, format, args);
 	va_end(args);
 }
 

@@ -41,8 +41,59 @@ struct mount *mount_new(const struct mount_config *config,
 	mount->api.plugin = plugin;
 	pthread_mutex_init(&mount->lock, NULL);
 	pthread_cond_init(&mount->changed, NULL);
-	mount->state = MOUNT_STARTING;
+	mount->state = plugin ? MOUNT_STARTING : MOUNT_FAILED;
+	mount->start_error = plugin ? 0 : -EINVAL;
+
+	mount->layer.mount_name = config->name;
+	mount->layer.log_level = config->log_level;
+	layer_init_state(&mount->layer);
+	layer_set_trace(&mount->layer, config->trace);
+	/* A serialized plugin needs the layer's lock whatever the setting. */
+	mount->observed = config->metrics || !plugin ||
+			  plugin->serialize_lock != NULL;
+	if (plugin) {
+		mount->layer.plugin_name = plugin->descriptor.name;
+		mount->layer.plugin_operations = &plugin->operations;
+		mount->layer.serialize_lock = plugin->serialize_lock;
+		layer_build_operations(&plugin->operations, &mount->operations);
+	}
 	return mount;
+}
+
+const char *mount_plugin_name(const struct mount *mount)
+{
+	return mount->plugin ? mount->plugin->descriptor.name
+			     : mount->config->plugin;
+}
+
+enum mount_state mount_get_state(struct mount *mount)
+{
+	enum mount_state state;
+
+	pthread_mutex_lock(&mount->lock);
+	state = mount->state;
+	pthread_mutex_unlock(&mount->lock);
+	return state;
+}
+
+void mount_set_trace(struct mount *mount, bool trace)
+{
+	layer_set_trace(&mount->layer, trace);
+}
+
+bool mount_get_trace(const struct mount *mount)
+{
+	return layer_get_trace(&mount->layer);
+}
+
+void mount_set_slow_op_ms(struct mount *mount, int64_t slow_op_ms)
+{
+	layer_set_slow_op_ms(&mount->layer, slow_op_ms);
+}
+
+bool mount_is_observed(const struct mount *mount)
+{
+	return mount->observed;
 }
 
 void mount_free(struct mount *mount)
@@ -51,6 +102,8 @@ void mount_free(struct mount *mount)
 		return;
 	pthread_mutex_destroy(&mount->lock);
 	pthread_cond_destroy(&mount->changed);
+	layer_destroy_state(&mount->layer);
+	plugin_unload(mount->plugin);
 	g_free(mount->api.open_error);
 	g_free(mount);
 }
@@ -191,12 +244,12 @@ static int mount_setup(struct mount *mount)
 	if (result < 0)
 		return result;
 
-	mount->layer.plugin_operations = &mount->plugin->operations;
-	mount->layer.serialize_lock = mount->plugin->serialize_lock;
-	mount->layer.mount_name = config->name;
-	layer_build_operations(&mount->plugin->operations, &mount->operations);
-
-	mount->fuse = new_session(config, &mount->operations, &mount->layer);
+	if (mount->observed)
+		mount->fuse = new_session(config, &mount->operations,
+					  &mount->layer);
+	else
+		mount->fuse = new_session(config, &mount->plugin->operations,
+					  mount->layer.instance);
 	if (!mount->fuse) {
 		log_error(config->name,
 			  "libfuse refused the mount options '%s'",

@@ -38,6 +38,7 @@ struct mount {
 	struct fusehost_mount api;
 	struct layer layer;
 	struct fuse_operations operations;
+	bool observed;
 	struct fuse *fuse;
 
 	pthread_t thread;
@@ -60,10 +61,26 @@ struct mount {
 	void *on_lost_data;
 };
 
-/* `config` and `plugin` must outlive the mount. */
+/* `config` must outlive the mount; the mount takes `plugin` over and
+ * unloads it when freed.  A NULL plugin makes a mount that has failed
+ * already (it is kept so that status and metrics can show it). */
 struct mount *mount_new(const struct mount_config *config,
 			struct plugin *plugin);
 void mount_free(struct mount *mount);
+
+/* The plugin's name, or the config's `plugin =` value if it never loaded. */
+const char *mount_plugin_name(const struct mount *mount);
+
+enum mount_state mount_get_state(struct mount *mount);
+
+/* Settings that apply while the mount serves. */
+void mount_set_trace(struct mount *mount, bool trace);
+bool mount_get_trace(const struct mount *mount);
+void mount_set_slow_op_ms(struct mount *mount, int64_t slow_op_ms);
+
+/* Whether operations go through the observation layer (they do unless the
+ * mount has metrics = false and a thread-safe plugin). */
+bool mount_is_observed(const struct mount *mount);
 
 /* Start the mount's thread.  Returns 0 or a negative errno. */
 int mount_start(struct mount *mount);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "config.h"
 #include "options.h"
 
 /* The smallest descriptor ABI 1.0 defines: up to the operations pointer. */
@@ -94,23 +95,16 @@ char *plugin_resolve_path(const char *spec, const char *plugin_dir,
 
 static char *check_options(const struct fusehost_option *options)
 {
-	static const char *const host_keys[] = {
-		"plugin", "mountpoint", "options", "threads", "required", NULL
-	};
-
 	for (const struct fusehost_option *option = options;
 	     option && option->name; option++) {
 		if (!is_valid_name(option->name))
 			return g_strdup_printf("declares an invalid option "
 					       "name '%s'",
 					       option->name);
-		for (const char *const *key = host_keys; *key; key++) {
-			if (strcmp(*key, option->name) == 0)
-				return g_strdup_printf(
-					"declares option '%s', which is a "
-					"key of fusehostd itself",
-					option->name);
-		}
+		if (config_is_mount_host_key(option->name))
+			return g_strdup_printf("declares option '%s', which is "
+					       "a key of fusehostd itself",
+					       option->name);
 		for (const struct fusehost_option *earlier = options;
 		     earlier != option; earlier++) {
 			if (strcmp(earlier->name, option->name) == 0)

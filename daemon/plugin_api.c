@@ -90,7 +90,12 @@ void fusehost_log(const struct fusehost_mount *mount,
 	va_list args;
 
 	va_start(args, format);
-	log_messagev((enum log_level)level, mount->config->name, format, args);
+	log_recordv((enum log_level)level,
+		    &(struct log_fields){ .mount = mount->config->name,
+					  .plugin = mount->plugin->descriptor.name,
+					  .duration_usec = -1,
+					  .mount_level = mount->config->log_level },
+		    mount->plugin->path, 0, "fusehost_log", format, args);
 	va_end(args);
 }
 

@@ -163,7 +163,8 @@ static void test_dump_config_fills_defaults(void **state)
 	char *expected = g_strdup_printf(
 		"[mount hello]\nplugin = hello\nmountpoint = %s\n"
 		"options = fsname=fusehost:hello,subtype=hello\nthreads = 3\n"
-		"required = false\ngreeting = Hello, world!\n",
+		"required = false\nlog-level = info\nslow-op-ms = 1000\n"
+		"trace = false\nmetrics = true\ngreeting = Hello, world!\n",
 		mountpoint);
 
 	assert_int_equal(run_fusehostd(fixture, arguments), 0);

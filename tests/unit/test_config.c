@@ -410,12 +410,16 @@ static void test_format_fills_defaults(void **state)
 		      "root = /srv\n");
 	text = config_format(fixture->config, declared);
 	assert_non_null(strstr(text, "[daemon]\nplugin-dir = /default/plugins\n"
-				     "log-level = info\n"));
+				     "log-level = info\nlog-target = auto\n"
+				     "metrics-listen = 127.0.0.1:9464\n"
+				     "slow-op-ms = 1000\n"));
 	assert_non_null(strstr(text, "[mount a]\nplugin = memfs\n"
 				     "mountpoint = /a\n"
 				     "options = fsname=fusehost:a,"
 				     "subtype=memfs\nthreads = 10\n"
-				     "required = false\nroot = /srv\n"
+				     "required = false\nlog-level = info\n"
+				     "slow-op-ms = 1000\ntrace = false\n"
+				     "metrics = true\nroot = /srv\n"
 				     "size = 64M\n# label: no default\n"));
 	g_free(text);
 }

@@ -1,0 +1,196 @@
+/* Per-thread operation statistics; see stats.h. */
+#define _GNU_SOURCE
+#include "stats.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+static const char *const op_names[OP_COUNT] = {
+	[OP_GETATTR] = "getattr",
+	[OP_READLINK] = "readlink",
+	[OP_MKNOD] = "mknod",
+	[OP_MKDIR] = "mkdir",
+	[OP_UNLINK] = "unlink",
+	[OP_RMDIR] = "rmdir",
+	[OP_SYMLINK] = "symlink",
+	[OP_RENAME] = "rename",
+	[OP_LINK] = "link",
+	[OP_CHMOD] = "chmod",
+	[OP_CHOWN] = "chown",
+	[OP_TRUNCATE] = "truncate",
+	[OP_OPEN] = "open",
+	[OP_READ] = "read",
+	[OP_WRITE] = "write",
+	[OP_STATFS] = "statfs",
+	[OP_FLUSH] = "flush",
+	[OP_RELEASE] = "release",
+	[OP_FSYNC] = "fsync",
+	[OP_SETXATTR] = "setxattr",
+	[OP_GETXATTR] = "getxattr",
+	[OP_LISTXATTR] = "listxattr",
+	[OP_REMOVEXATTR] = "removexattr",
+	[OP_OPENDIR] = "opendir",
+	[OP_READDIR] = "readdir",
+	[OP_RELEASEDIR] = "releasedir",
+	[OP_FSYNCDIR] = "fsyncdir",
+	[OP_ACCESS] = "access",
+	[OP_CREATE] = "create",
+	[OP_LOCK] = "lock",
+	[OP_UTIMENS] = "utimens",
+	[OP_BMAP] = "bmap",
+	[OP_IOCTL] = "ioctl",
+	[OP_POLL] = "poll",
+	[OP_WRITE_BUF] = "write_buf",
+	[OP_READ_BUF] = "read_buf",
+	[OP_FLOCK] = "flock",
+	[OP_FALLOCATE] = "fallocate",
+	[OP_COPY_FILE_RANGE] = "copy_file_range",
+	[OP_LSEEK] = "lseek",
+};
+
+/* The thread's block and the mount it belongs to.  A libfuse worker serves
+ * one mount all its life; the owner check keeps any other thread honest. */
+static _Thread_local struct thread_stats *own_block;
+static _Thread_local const struct mount_stats *own_block_mount;
+
+const char *op_name(enum op op)
+{
+	return (unsigned)op < OP_COUNT ? op_names[op] : "unknown";
+}
+
+void mount_stats_init(struct mount_stats *stats)
+{
+	pthread_mutex_init(&stats->register_lock, NULL);
+	stats->threads = NULL;
+}
+
+void mount_stats_destroy(struct mount_stats *stats)
+{
+	struct thread_stats *thread = stats->threads;
+
+	while (thread) {
+		struct thread_stats *next = thread->next;
+
+		munmap(thread, sizeof(*thread));
+		thread = next;
+	}
+	stats->threads = NULL;
+	pthread_mutex_destroy(&stats->register_lock);
+}
+
+/* Blocks are mmap()ed: the kernel backs only the pages a thread touches,
+ * so counters of operations a mount never sees cost no memory. */
+static struct thread_stats *register_thread(struct mount_stats *stats)
+{
+	struct thread_stats *block = mmap(NULL, sizeof(*block),
+					  PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (block == MAP_FAILED)
+		return NULL;
+	pthread_mutex_lock(&stats->register_lock);
+	block->next = stats->threads;
+	__atomic_store_n(&stats->threads, block, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&stats->register_lock);
+	own_block = block;
+	own_block_mount = stats;
+	return block;
+}
+
+struct thread_stats *thread_stats_get(struct mount_stats *stats)
+{
+	if (__builtin_expect(own_block_mount == stats, 1))
+		return own_block;
+	return register_thread(stats);
+}
+
+uint64_t stats_now_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+unsigned stats_bucket(uint64_t duration_ns)
+{
+	unsigned exponent;
+	unsigned step;
+
+	if (duration_ns < (1u << STATS_FIRST_EXPONENT))
+		return 0;
+	exponent = 63 - (unsigned)__builtin_clzll(duration_ns);
+	if (exponent > STATS_LAST_EXPONENT)
+		return STATS_BUCKETS - 1;
+	/* The two bits below the leading one pick the quarter-octave. */
+	step = (unsigned)(duration_ns >> (exponent - 2)) & 3;
+	return 1 + (exponent - STATS_FIRST_EXPONENT) * STATS_STEPS_PER_OCTAVE +
+	       step;
+}
+
+uint64_t stats_bucket_bound_ns(unsigned bucket)
+{
+	unsigned exponent;
+	unsigned step;
+
+	if (bucket == 0)
+		return 1u << STATS_FIRST_EXPONENT;
+	if (bucket >= STATS_BUCKETS - 1)
+		return UINT64_MAX;
+	exponent = STATS_FIRST_EXPONENT + (bucket - 1) / STATS_STEPS_PER_OCTAVE;
+	step = (bucket - 1) % STATS_STEPS_PER_OCTAVE;
+	return ((uint64_t)1 << exponent) / 4 * (5 + step);
+}
+
+void stats_record(struct thread_stats *thread, enum op op, int error,
+		  uint64_t duration_ns)
+{
+	struct op_counters *counters = &thread->ops[op];
+
+	stats_add(&counters->count, 1);
+	stats_add(&counters->duration_ns, duration_ns);
+	stats_add(&counters->buckets[stats_bucket(duration_ns)], 1);
+	if (error > 0)
+		stats_add(&counters->errors[error < STATS_ERRNO_SLOTS - 1
+						    ? error
+						    : STATS_ERRNO_SLOTS - 1],
+			  1);
+}
+
+static uint64_t load(const uint64_t *value)
+{
+	return __atomic_load_n(value, __ATOMIC_RELAXED);
+}
+
+static void add_counters(struct op_counters *sum,
+			 const struct op_counters *part)
+{
+	sum->count += load(&part->count);
+	sum->duration_ns += load(&part->duration_ns);
+	for (unsigned i = 0; i < STATS_BUCKETS; i++)
+		sum->buckets[i] += load(&part->buckets[i]);
+	for (unsigned i = 0; i < STATS_ERRNO_SLOTS; i++)
+		sum->errors[i] += load(&part->errors[i]);
+}
+
+void stats_snapshot(struct mount_stats *stats, struct stats_snapshot *snapshot)
+{
+	memset(snapshot, 0, sizeof(*snapshot));
+	for (struct thread_stats *thread =
+		     __atomic_load_n(&stats->threads, __ATOMIC_ACQUIRE);
+	     thread; thread = thread->next) {
+		uint64_t since = load(&thread->running_since_ns);
+
+		snapshot->read_bytes += load(&thread->read_bytes);
+		snapshot->written_bytes += load(&thread->written_bytes);
+		if (since) {
+			snapshot->in_flight++;
+			if (!snapshot->oldest_running_since_ns ||
+			    since < snapshot->oldest_running_since_ns)
+				snapshot->oldest_running_since_ns = since;
+		}
+		for (unsigned op = 0; op < OP_COUNT; op++)
+			add_counters(&snapshot->ops[op], &thread->ops[op]);
+	}
+}

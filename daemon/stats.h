@@ -1,0 +1,113 @@
+/* Per-mount operation statistics, kept per thread so that recording one
+ * operation takes no lock, no shared atomic and no allocation.
+ *
+ * Each libfuse worker thread gets a block of counters for its mount the
+ * first time it serves a request (the only time this path allocates or
+ * locks).  Only that thread writes its block; readers (a scrape of the
+ * metrics) sum all blocks with relaxed loads, so a total may miss an
+ * operation that is being recorded at that instant, never more. */
+#ifndef FUSEHOST_STATS_H
+#define FUSEHOST_STATS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One per fuse_operations slot that a request can reach (init and destroy
+ * are the layer's own). */
+enum op {
+	OP_GETATTR, OP_READLINK, OP_MKNOD, OP_MKDIR, OP_UNLINK, OP_RMDIR,
+	OP_SYMLINK, OP_RENAME, OP_LINK, OP_CHMOD, OP_CHOWN, OP_TRUNCATE,
+	OP_OPEN, OP_READ, OP_WRITE, OP_STATFS, OP_FLUSH, OP_RELEASE, OP_FSYNC,
+	OP_SETXATTR, OP_GETXATTR, OP_LISTXATTR, OP_REMOVEXATTR, OP_OPENDIR,
+	OP_READDIR, OP_RELEASEDIR, OP_FSYNCDIR, OP_ACCESS, OP_CREATE, OP_LOCK,
+	OP_UTIMENS, OP_BMAP, OP_IOCTL, OP_POLL, OP_WRITE_BUF, OP_READ_BUF,
+	OP_FLOCK, OP_FALLOCATE, OP_COPY_FILE_RANGE, OP_LSEEK,
+	OP_COUNT
+};
+
+/* The fuse_operations slot name of an operation: "getattr", "read_buf". */
+const char *op_name(enum op op);
+
+/* Latency buckets, log-linear on nanoseconds: bucket 0 holds durations
+ * under 2^10 ns (1.024 us); then four linear steps per power of two
+ * (upper bounds 2^e * 1.25, 1.5, 1.75, 2), so a duration is never more than
+ * 25 % below its bucket's bound; the last finite bound is 2^37 ns (137 s),
+ * and one more bucket holds everything longer. */
+#define STATS_FIRST_EXPONENT 10
+#define STATS_LAST_EXPONENT 36
+#define STATS_STEPS_PER_OCTAVE 4
+#define STATS_BUCKETS                                                          \
+	(1 + (STATS_LAST_EXPONENT - STATS_FIRST_EXPONENT + 1) *                \
+		     STATS_STEPS_PER_OCTAVE +                                  \
+	 1)
+
+/* errno values 1..133 have their own slot; anything else lands in the
+ * last one. */
+#define STATS_ERRNO_SLOTS 135
+
+struct op_counters {
+	uint64_t count;
+	uint64_t duration_ns;
+	uint64_t buckets[STATS_BUCKETS];
+	uint64_t errors[STATS_ERRNO_SLOTS];
+};
+
+struct thread_stats {
+	/* Start of the operation this thread is running; 0 when idle. */
+	uint64_t running_since_ns;
+	uint64_t read_bytes;
+	uint64_t written_bytes;
+	struct op_counters ops[OP_COUNT];
+	struct thread_stats *next;
+};
+
+struct mount_stats {
+	pthread_mutex_t register_lock;
+	struct thread_stats *threads; /* published with release ordering */
+};
+
+/* A sum over all threads, made when someone asks. */
+struct stats_snapshot {
+	uint64_t read_bytes;
+	uint64_t written_bytes;
+	unsigned in_flight;
+	uint64_t oldest_running_since_ns; /* 0: nothing running */
+	struct op_counters ops[OP_COUNT];
+};
+
+void mount_stats_init(struct mount_stats *stats);
+void mount_stats_destroy(struct mount_stats *stats);
+
+/* The calling thread's block for this mount, registering it on first use.
+ * NULL only if memory for a new block cannot be had. */
+struct thread_stats *thread_stats_get(struct mount_stats *stats);
+
+uint64_t stats_now_ns(void);
+
+/* The bucket a duration falls in, and the upper bound of a bucket in
+ * nanoseconds (UINT64_MAX for the last one). */
+unsigned stats_bucket(uint64_t duration_ns);
+uint64_t stats_bucket_bound_ns(unsigned bucket);
+
+/* Record a finished operation; `error` is a positive errno or 0. */
+void stats_record(struct thread_stats *thread, enum op op, int error,
+		  uint64_t duration_ns);
+
+/* Relaxed single-writer updates: plain loads and stores, no bus lock. */
+static inline void stats_add(uint64_t *counter, uint64_t amount)
+{
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) +
+					  amount,
+			 __ATOMIC_RELAXED);
+}
+
+static inline void stats_set(uint64_t *value, uint64_t to)
+{
+	__atomic_store_n(value, to, __ATOMIC_RELAXED);
+}
+
+/* Sum every thread's block.  `snapshot` is overwritten. */
+void stats_snapshot(struct mount_stats *stats, struct stats_snapshot *snapshot);
+
+#endif
