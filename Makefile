@@ -23,10 +23,11 @@ CC    ?= cc
 
 # Debian 12 packages the build and the tests need.
 DEBIAN_PACKAGES := build-essential pkg-config libfuse3-dev fuse3 \
-	libglib2.0-dev libsystemd-dev libcmocka-dev attr
+	libglib2.0-dev libsystemd-dev libcmocka-dev libmicrohttpd-dev attr \
+	prometheus curl
 
 PKG_CONFIG ?= pkg-config
-PKGS       := fuse3 glib-2.0 libsystemd
+PKGS       := fuse3 glib-2.0 libsystemd libmicrohttpd
 
 OPTFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror

@@ -275,8 +275,22 @@ static void load_daemon_group(struct config *config, GKeyFile *keyfile,
 					  "one of auto, stderr, journal%s",
 					  file, value, comment_hint(value));
 		} else if (strcmp(*key, "metrics-listen") == 0) {
+			char *host, *port;
+
 			g_free(config->daemon.metrics_listen);
 			config->daemon.metrics_listen = g_strstrip(g_strdup(value));
+			if (*config->daemon.metrics_listen &&
+			    parse_host_port(config->daemon.metrics_listen,
+					    &host, &port) < 0)
+				add_error(errors,
+					  "%s: [daemon] metrics-listen: '%s' is "
+					  "not HOST:PORT (empty disables "
+					  "metrics)%s",
+					  file, value, comment_hint(value));
+			else if (*config->daemon.metrics_listen) {
+				g_free(host);
+				g_free(port);
+			}
 		} else if (strcmp(*key, "slow-op-ms") == 0) {
 			parse_slow_op_ms(value, &config->daemon.slow_op_ms,
 					 file, "daemon", errors);

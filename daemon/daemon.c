@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics_server.h"
 #include "mount.h"
 #include "plugin.h"
 
@@ -28,10 +29,11 @@ struct daemon {
 	GPtrArray *mounts;
 	GMainLoop *loop;
 	int exit_status;
+	struct metrics_server *metrics;
 	pid_t command_pid; /* 0: no --run command running */
 };
 
-static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP };
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
 
 static void handled_signal_set(sigset_t *set)
 {
@@ -160,6 +162,55 @@ static void quit(struct daemon *daemon)
 	g_main_loop_quit(daemon->loop);
 }
 
+static struct mount *find_mount(struct daemon *daemon, const char *name)
+{
+	for (guint i = 0; i < daemon->mounts->len; i++) {
+		struct mount *mount = daemon->mounts->pdata[i];
+
+		if (strcmp(mount->config->name, name) == 0)
+			return mount;
+	}
+	return NULL;
+}
+
+/* SIGUSR2: re-read the configuration and apply what can change without
+ * remounting (log levels, slow-op thresholds, trace) to running mounts. */
+static void apply_live_settings(struct daemon *daemon)
+{
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	struct config *fresh = config_load(daemon->config->path,
+					   daemon->config->daemon.plugin_dir,
+					   errors);
+
+	for (guint i = 0; i < errors->len; i++)
+		log_error(NULL, "%s", (char *)errors->pdata[i]);
+	if (!fresh || errors->len > 0) {
+		log_error(NULL, "SIGUSR2: configuration invalid; settings "
+				"unchanged");
+		goto out;
+	}
+	log_set_level(fresh->daemon.log_level);
+	for (guint i = 0; i < fresh->mounts->len; i++) {
+		const struct mount_config *config = fresh->mounts->pdata[i];
+		struct mount *mount = find_mount(daemon, config->name);
+
+		if (!mount)
+			continue;
+		mount_set_log_level(mount, config->log_level);
+		mount_set_slow_op_ms(mount,
+				     mount_config_slow_op_ms(fresh, config));
+		if (mount_get_trace(mount) != config->trace)
+			log_info(config->name, "trace %s",
+				 config->trace ? "on" : "off");
+		mount_set_trace(mount, config->trace);
+	}
+	log_info(NULL, "SIGUSR2: log levels, slow-op thresholds and trace "
+		       "settings applied");
+out:
+	config_free(fresh);
+	g_ptr_array_unref(errors);
+}
+
 static gboolean on_signal(gint fd, GIOCondition condition, gpointer data)
 {
 	struct daemon *daemon = data;
@@ -170,6 +221,9 @@ static gboolean on_signal(gint fd, GIOCondition condition, gpointer data)
 		return G_SOURCE_CONTINUE;
 
 	switch (info.ssi_signo) {
+	case SIGUSR2:
+		apply_live_settings(daemon);
+		break;
 	case SIGHUP:
 		log_warning(NULL, "SIGHUP received: this version cannot reload "
 				  "its configuration; restart fusehostd to "
@@ -260,12 +314,20 @@ int daemon_run(struct config *config, const char *run_command)
 
 	if (!start_mounts(&daemon)) {
 		daemon.exit_status = EXIT_FAILURE;
-	} else if (run_command && start_command(&daemon, run_command) < 0) {
-		daemon.exit_status = EXIT_FAILURE;
-	} else {
-		g_main_loop_run(daemon.loop);
+		goto stop;
 	}
+	/* Without its metrics endpoint the daemon still serves its mounts. */
+	if (*config->daemon.metrics_listen)
+		daemon.metrics = metrics_server_start(
+			config->daemon.metrics_listen, daemon.mounts);
+	if (run_command && start_command(&daemon, run_command) < 0)
+		daemon.exit_status = EXIT_FAILURE;
+	else
+		g_main_loop_run(daemon.loop);
 
+stop:
+
+	metrics_server_stop(daemon.metrics);
 	stop_all_mounts(&daemon);
 	log_info(NULL, "all mounts stopped");
 	g_source_remove(signal_source);

@@ -75,7 +75,7 @@ static struct log_fields operation_fields(const struct layer *layer, enum op op,
 	    .path = path,
 	    .error = error,
 	    .duration_usec = duration_usec,
-	    .mount_level = layer->log_level,
+	    .mount_level = __atomic_load_n(&layer->log_level, __ATOMIC_RELAXED),
 	};
 }
 
@@ -884,6 +884,54 @@ static off_t layer_lseek(const char *path, off_t offset, int whence,
 	result = fuse_fs_lseek(layer->plugin_fs, path, offset, whence, fi);
 	result = check_result(layer, OP_LSEEK, path, result, INT64_MAX);
 	return (off_t)layer_end(layer, &call, OP_LSEEK, path, result);
+}
+
+bool layer_plugin_implements(const struct fuse_operations *ops, enum op op)
+{
+	const void *slots[OP_COUNT] = {
+	    [OP_GETATTR] = ops->getattr,
+	    [OP_READLINK] = ops->readlink,
+	    [OP_MKNOD] = ops->mknod,
+	    [OP_MKDIR] = ops->mkdir,
+	    [OP_UNLINK] = ops->unlink,
+	    [OP_RMDIR] = ops->rmdir,
+	    [OP_SYMLINK] = ops->symlink,
+	    [OP_RENAME] = ops->rename,
+	    [OP_LINK] = ops->link,
+	    [OP_CHMOD] = ops->chmod,
+	    [OP_CHOWN] = ops->chown,
+	    [OP_TRUNCATE] = ops->truncate,
+	    [OP_OPEN] = ops->open,
+	    [OP_READ] = ops->read,
+	    [OP_WRITE] = ops->write,
+	    [OP_STATFS] = ops->statfs,
+	    [OP_FLUSH] = ops->flush,
+	    [OP_RELEASE] = ops->release,
+	    [OP_FSYNC] = ops->fsync,
+	    [OP_SETXATTR] = ops->setxattr,
+	    [OP_GETXATTR] = ops->getxattr,
+	    [OP_LISTXATTR] = ops->listxattr,
+	    [OP_REMOVEXATTR] = ops->removexattr,
+	    [OP_OPENDIR] = ops->opendir,
+	    [OP_READDIR] = ops->readdir,
+	    [OP_RELEASEDIR] = ops->releasedir,
+	    [OP_FSYNCDIR] = ops->fsyncdir,
+	    [OP_ACCESS] = ops->access,
+	    [OP_CREATE] = ops->create,
+	    [OP_LOCK] = ops->lock,
+	    [OP_UTIMENS] = ops->utimens,
+	    [OP_BMAP] = ops->bmap,
+	    [OP_IOCTL] = ops->ioctl,
+	    [OP_POLL] = ops->poll,
+	    [OP_WRITE_BUF] = ops->write_buf,
+	    [OP_READ_BUF] = ops->read_buf,
+	    [OP_FLOCK] = ops->flock,
+	    [OP_FALLOCATE] = ops->fallocate,
+	    [OP_COPY_FILE_RANGE] = ops->copy_file_range,
+	    [OP_LSEEK] = ops->lseek,
+	};
+
+	return slots[op] != NULL;
 }
 
 void layer_build_operations(const struct fuse_operations *plugin,

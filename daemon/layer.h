@@ -27,7 +27,7 @@ struct layer {
 	pthread_mutex_t *serialize_lock; /* NULL: plugin is thread-safe */
 	const char *mount_name;
 	const char *plugin_name;
-	int log_level; /* the mount's own, or -1 */
+	int log_level; /* the mount's own, or -1; relaxed atomic access */
 	/* Created when libfuse initializes the mount, freed (with the
 	 * plugin's own destroy) when libfuse tears it down; NULL before and
 	 * after, including for a mount that never got INIT. */
@@ -49,6 +49,10 @@ void layer_destroy_state(struct layer *layer);
 void layer_set_trace(struct layer *layer, bool trace);
 bool layer_get_trace(const struct layer *layer);
 void layer_set_slow_op_ms(struct layer *layer, int64_t slow_op_ms);
+
+/* Whether the plugin's operations have the slot an operation calls. */
+bool layer_plugin_implements(const struct fuse_operations *operations,
+			     enum op op);
 
 /* Fill `operations` with the layer's slots for the plugin's non-NULL ones.
  * The struct fuse is then made with a struct layer as its user data. */

@@ -81,6 +81,11 @@ void mount_set_trace(struct mount *mount, bool trace)
 	layer_set_trace(&mount->layer, trace);
 }
 
+void mount_set_log_level(struct mount *mount, int log_level)
+{
+	__atomic_store_n(&mount->layer.log_level, log_level, __ATOMIC_RELAXED);
+}
+
 bool mount_get_trace(const struct mount *mount)
 {
 	return layer_get_trace(&mount->layer);

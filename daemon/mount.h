@@ -77,6 +77,7 @@ enum mount_state mount_get_state(struct mount *mount);
 void mount_set_trace(struct mount *mount, bool trace);
 bool mount_get_trace(const struct mount *mount);
 void mount_set_slow_op_ms(struct mount *mount, int64_t slow_op_ms);
+void mount_set_log_level(struct mount *mount, int log_level);
 
 /* Whether operations go through the observation layer (they do unless the
  * mount has metrics = false and a thread-safe plugin). */

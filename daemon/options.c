@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <glib.h>
+
 int parse_bool(const char *text, bool *value)
 {
 	static const char *const truths[] = { "true", "yes", "on", "1" };
@@ -96,4 +98,31 @@ bool is_valid_name(const char *text)
 			return false;
 	}
 	return true;
+}
+
+int parse_host_port(const char *text, char **host, char **port)
+{
+	const char *colon;
+
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		*host = g_strndup(text + 1, (gsize)(end - text - 1));
+		colon = end + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || colon == text)
+			return -EINVAL;
+		*host = g_strndup(text, (gsize)(colon - text));
+	}
+	*port = g_strdup(colon + 1);
+	if (!**port || strspn(*port, "0123456789") != strlen(*port) ||
+	    strtol(*port, NULL, 10) < 1 || strtol(*port, NULL, 10) > 65535) {
+		g_clear_pointer(host, g_free);
+		g_clear_pointer(port, g_free);
+		return -EINVAL;
+	}
+	return 0;
 }

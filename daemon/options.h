@@ -23,4 +23,8 @@ int parse_size(const char *text, uint64_t *value);
  * not "." or "..". */
 bool is_valid_name(const char *text);
 
+/* Split "HOST:PORT" or "[V6HOST]:PORT" (port 1 to 65535) into newly
+ * allocated strings (g_free). */
+int parse_host_port(const char *text, char **host, char **port);
+
 #endif

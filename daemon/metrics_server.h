@@ -1,0 +1,16 @@
+/* The HTTP endpoint that serves GET /metrics (libmicrohttpd, its own
+ * thread).  Everything else gets 404 or 405. */
+#ifndef FUSEHOST_METRICS_SERVER_H
+#define FUSEHOST_METRICS_SERVER_H
+
+#include <glib.h>
+
+struct metrics_server;
+
+/* Listen on `listen` ("127.0.0.1:9464", "[::1]:9464") and render `mounts`
+ * (struct mount *) on each scrape.  NULL, after logging why, on failure. */
+struct metrics_server *metrics_server_start(const char *listen,
+					    GPtrArray *mounts);
+void metrics_server_stop(struct metrics_server *server);
+
+#endif
