@@ -34,7 +34,7 @@ struct layer_call {
 
 void layer_init_state(struct layer *layer)
 {
-	mount_stats_init(&layer->stats);
+	mount_stats_init(&layer->stats, layer->mount_name);
 }
 
 void layer_destroy_state(struct layer *layer)

@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "log.h"
+
 static const char *const op_names[OP_COUNT] = {
 	[OP_GETATTR] = "getattr",
 	[OP_READLINK] = "readlink",
@@ -59,8 +61,9 @@ const char *op_name(enum op op)
 	return (unsigned)op < OP_COUNT ? op_names[op] : "unknown";
 }
 
-void mount_stats_init(struct mount_stats *stats)
+void mount_stats_init(struct mount_stats *stats, const char *mount_name)
 {
+	stats->mount_name = mount_name;
 	pthread_mutex_init(&stats->register_lock, NULL);
 	stats->threads = NULL;
 }
@@ -95,6 +98,7 @@ static struct thread_stats *register_thread(struct mount_stats *stats)
 	pthread_mutex_unlock(&stats->register_lock);
 	own_block = block;
 	own_block_mount = stats;
+	log_set_thread_mount(stats->mount_name);
 	return block;
 }
 

@@ -63,6 +63,7 @@ struct thread_stats {
 };
 
 struct mount_stats {
+	const char *mount_name; /* threads registering are named after it */
 	pthread_mutex_t register_lock;
 	struct thread_stats *threads; /* published with release ordering */
 };
@@ -76,10 +77,11 @@ struct stats_snapshot {
 	struct op_counters ops[OP_COUNT];
 };
 
-void mount_stats_init(struct mount_stats *stats);
+void mount_stats_init(struct mount_stats *stats, const char *mount_name);
 void mount_stats_destroy(struct mount_stats *stats);
 
-/* The calling thread's block for this mount, registering it on first use.
+/* The calling thread's block for this mount, registering it on first use
+ * (which also names the thread after the mount in libfuse's log messages).
  * NULL only if memory for a new block cannot be had. */
 struct thread_stats *thread_stats_get(struct mount_stats *stats);
 

@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -149,11 +152,28 @@ static void kill_leftover_daemons(void)
 		fusehostd_free(live_daemons->pdata[0]);
 }
 
+static void disable_metrics_by_default(const char *config)
+{
+	char *dropins = g_strdup_printf("%.*s.d", (int)strlen(config) - 5,
+					config);
+	char *path = test_path(dropins, "00-test.conf");
+
+	if (g_str_has_suffix(config, ".conf") &&
+	    !g_file_test(dropins, G_FILE_TEST_EXISTS)) {
+		g_mkdir_with_parents(dropins, 0755);
+		test_write_file(path, "[daemon]\nmetrics-listen =\n");
+	}
+	g_free(path);
+	g_free(dropins);
+}
+
 struct fusehostd *fusehostd_start(const char *config, const char *const *extra)
 {
 	struct fusehostd *daemon = g_new0(struct fusehostd, 1);
 	GPtrArray *argv = g_ptr_array_new();
 	int log_fd;
+
+	disable_metrics_by_default(config);
 
 	daemon->log_path = g_strdup("/tmp/fusehost-test-log-XXXXXX");
 	log_fd = mkstemp(daemon->log_path);
@@ -319,4 +339,53 @@ int test_shell(const char *format, ...)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+int test_free_port(void)
+{
+	struct sockaddr_in address = { .sin_family = AF_INET,
+				       .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t length = sizeof(address);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int port;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof(address)),
+			 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length),
+			 0);
+	port = ntohs(address.sin_port);
+	close(fd);
+	return port;
+}
+
+char *test_scrape_metrics(int port)
+{
+	char *path = g_strdup("/tmp/fusehost-test-scrape-XXXXXX");
+	int fd = mkstemp(path);
+	char *text = NULL;
+
+	assert_true(fd >= 0);
+	close(fd);
+	if (test_shell("curl -sf http://127.0.0.1:%d/metrics -o %s", port,
+		       path) == 0)
+		text = test_read_file(path);
+	unlink(path);
+	g_free(path);
+	return text;
+}
+
+double test_metric_value(const char *text, const char *series)
+{
+	size_t length = strlen(series);
+	const char *line = text;
+
+	while (line && *line) {
+		if (strncmp(line, series, length) == 0 && line[length] == ' ')
+			return g_ascii_strtod(line + length + 1, NULL);
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
 }

@@ -36,7 +36,10 @@ char *test_plugin_path(const char *name); /* a test plugin's .so */
 const char *test_fsconform_path(void);
 
 /* Start fusehostd -c CONFIG --plugin-dir PLUGIN_DIR [EXTRA...] with its
- * stdout and stderr in a log file.  `extra` ends with NULL. */
+ * stdout and stderr in a log file.  `extra` ends with NULL.
+ * Unless the config's drop-in directory exists already, the harness puts
+ * 00-test.conf there to turn the metrics endpoint off, so that tests never
+ * compete for its port; a test that wants metrics writes a later drop-in. */
 struct fusehostd *fusehostd_start(const char *config, const char *const *extra);
 
 /* Wait for the daemon to exit on its own; returns its exit status, or -1
@@ -65,6 +68,17 @@ void fusehostd_assert_logged(const struct fusehostd *daemon, const char *text);
 bool wait_for_fuse_mount(const char *path, int timeout_ms);
 bool wait_for_no_fuse_mount(const char *path, int timeout_ms);
 bool is_fuse_mounted(const char *path);
+
+/* A TCP port on 127.0.0.1 that nothing listens on right now. */
+int test_free_port(void);
+
+/* GET http://127.0.0.1:PORT/metrics with curl; NULL on failure. */
+char *test_scrape_metrics(int port);
+
+/* The value of the sample whose name and labels are exactly `series`
+ * (e.g. "fusehost_mount_up{mount=\"a\",plugin=\"hello\"}"), or -1 when the
+ * text has no such sample. */
+double test_metric_value(const char *text, const char *series);
 
 /* Run a shell command; returns its exit status (or 128+signal). */
 int test_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));

@@ -12,7 +12,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/integration/*.c))
 TEST_PLUGIN_NAMES := broken_nosymbol broken_abi broken_truncated \
-	broken_nogetattr failopen concurrency_serial concurrency_parallel
+	broken_nogetattr failopen concurrency_serial concurrency_parallel \
+	misbehave
 TEST_PLUGIN_FILES := $(TEST_PLUGIN_NAMES:%=$(BUILD)/tests/plugins/%.so)
 FSCONFORM := $(BUILD)/tests/fsconform
 

@@ -1,0 +1,573 @@
+/* Integration tests of the observation layer: exact counts, bytes and
+ * errors in /metrics, histograms consistent with counts, promtool's
+ * approval, trace records, slow-operation warnings and the oldest-age
+ * gauge, and plugins that break the rules getting EIO. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 5000
+/* Every request reaches the plugin: nothing is answered from caches. */
+#define NO_CACHE "attr_timeout=0,entry_timeout=0,negative_timeout=0"
+
+struct fixture {
+	char *dir;
+	char *config;
+	int port;
+	struct fusehostd *daemon;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fixture = g_new0(struct fixture, 1);
+	char *dropins;
+	char *dropin;
+	char *text;
+
+	fixture->dir = test_dir_create();
+	fixture->config = test_path(fixture->dir, "fusehost.conf");
+	fixture->port = test_free_port();
+	dropins = test_subdir(fixture->dir, "fusehost.d");
+	dropin = test_path(dropins, "50-metrics.conf");
+	text = g_strdup_printf("[daemon]\nmetrics-listen = 127.0.0.1:%d\n",
+			       fixture->port);
+	test_write_file(dropin, text);
+	g_free(text);
+	g_free(dropin);
+	g_free(dropins);
+	*state = fixture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fixture = *state;
+
+	if (fixture->daemon)
+		fusehostd_free(fixture->daemon);
+	test_dir_remove(fixture->dir);
+	g_free(fixture->config);
+	g_free(fixture);
+	return 0;
+}
+
+/* Write the config (mount groups only) and start serving it. */
+static void serve(struct fixture *fixture, const char *mounts,
+		  const char *first_mountpoint)
+{
+	test_write_file(fixture->config, mounts);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	if (!wait_for_fuse_mount(first_mountpoint, START_TIMEOUT_MS)) {
+		char *log = fusehostd_log(fixture->daemon);
+
+		print_error("daemon log:\n%s", log);
+		fail_msg("%s was not mounted", first_mountpoint);
+	}
+	/* The endpoint starts once every mount has been tried. */
+	for (int i = 0; i < 500; i++) {
+		char *log = fusehostd_log(fixture->daemon);
+		bool ready = strstr(log, "serving metrics at") != NULL;
+
+		g_free(log);
+		if (ready)
+			return;
+		usleep(10 * 1000);
+	}
+	fail_msg("metrics endpoint did not start");
+}
+
+/* Stop the daemon and check its log; the log stays readable until
+ * teardown. */
+static void stop(struct fixture *fixture, const char *const *expected)
+{
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+}
+
+static double metric(const char *text, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static double metric(const char *text, const char *format, ...)
+{
+	va_list args;
+	char *series;
+	double value;
+
+	va_start(args, format);
+	series = g_strdup_vprintf(format, args);
+	va_end(args);
+	value = test_metric_value(text, series);
+	g_free(series);
+	return value;
+}
+
+static char *scrape(struct fixture *fixture)
+{
+	char *text = test_scrape_metrics(fixture->port);
+
+	assert_non_null(text);
+	return text;
+}
+
+static const char *const nothing_expected[] = { NULL };
+
+/* A failing lookup is counted under its errno, once per lookup; bytes read
+ * are the bytes the reader got. */
+static void test_errors_and_read_bytes_exact(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "h");
+	char *config = g_strdup_printf("[mount h]\nplugin = hello\n"
+				       "mountpoint = %s\noptions = " NO_CACHE
+				       "\n",
+				       mountpoint);
+	struct stat st;
+	char *text;
+
+	serve(fixture, config, mountpoint);
+	for (int i = 0; i < 17; i++) {
+		char *missing = g_strdup_printf("%s/missing-%d", mountpoint, i);
+
+		assert_int_equal(stat(missing, &st), -1);
+		assert_int_equal(errno, ENOENT);
+		g_free(missing);
+	}
+	assert_int_equal(test_shell("cat %s/hello > /dev/null", mountpoint),
+			 0);
+
+	text = scrape(fixture);
+	assert_int_equal(metric(text,
+				"fusehost_operation_errors_total{mount=\"h\","
+				"plugin=\"hello\",op=\"getattr\","
+				"errno=\"ENOENT\"}"),
+			 17);
+	assert_int_equal(metric(text, "fusehost_read_bytes_total{mount=\"h\","
+				      "plugin=\"hello\"}"),
+			 strlen("Hello, world!\n"));
+	assert_int_equal(metric(text, "fusehost_operations_total{mount=\"h\","
+				      "plugin=\"hello\",op=\"open\"}"),
+			 1);
+	assert_int_equal(metric(text, "fusehost_mount_up{mount=\"h\","
+				      "plugin=\"hello\"}"),
+			 1);
+	assert_int_equal(metric(text, "fusehost_build_info{version=\"0.1.0\"}"),
+			 1);
+	/* A slot hello leaves NULL has no series. */
+	assert_int_equal(metric(text, "fusehost_operations_total{mount=\"h\","
+				      "plugin=\"hello\",op=\"write\"}"),
+			 -1);
+	stop(fixture, nothing_expected);
+	g_free(text);
+	g_free(config);
+	g_free(mountpoint);
+}
+
+/* N creates are N create operations; written bytes are exact; every
+ * histogram's count equals its operation's total; promtool accepts it. */
+static void test_memfs_counts_and_histograms(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "m");
+	char *config = g_strdup_printf(
+		"[mount m]\nplugin = memfs\nmountpoint = %s\n"
+		"options = default_permissions," NO_CACHE "\n",
+		mountpoint);
+	char *metrics_path = test_path(fixture->dir, "metrics.txt");
+	char block[1000];
+	char *text;
+
+	memset(block, 'x', sizeof(block));
+	serve(fixture, config, mountpoint);
+	for (int i = 0; i < 40; i++) {
+		char *path = g_strdup_printf("%s/file-%d", mountpoint, i);
+		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, block, sizeof(block)),
+				 sizeof(block));
+		assert_int_equal(close(fd), 0);
+		g_free(path);
+	}
+
+	text = scrape(fixture);
+	assert_int_equal(metric(text, "fusehost_operations_total{mount=\"m\","
+				      "plugin=\"memfs\",op=\"create\"}"),
+			 40);
+	assert_int_equal(metric(text, "fusehost_written_bytes_total{mount="
+				      "\"m\",plugin=\"memfs\"}"),
+			 40 * sizeof(block));
+	for (unsigned op = 0; op < 64; op++) {
+		static const char *const names[] = {
+			"getattr", "create", "write", "flush", "release",
+		};
+
+		if (op >= G_N_ELEMENTS(names))
+			break;
+		assert_true(metric(text,
+				   "fusehost_operations_total{mount=\"m\","
+				   "plugin=\"memfs\",op=\"%s\"}",
+				   names[op]) > 0);
+		assert_int_equal(
+			metric(text,
+			       "fusehost_operation_duration_seconds_count{"
+			       "mount=\"m\",plugin=\"memfs\",op=\"%s\"}",
+			       names[op]),
+			metric(text,
+			       "fusehost_operations_total{mount=\"m\","
+			       "plugin=\"memfs\",op=\"%s\"}",
+			       names[op]));
+		assert_int_equal(
+			metric(text,
+			       "fusehost_operation_duration_seconds_bucket{"
+			       "mount=\"m\",plugin=\"memfs\",op=\"%s\","
+			       "le=\"+Inf\"}",
+			       names[op]),
+			metric(text,
+			       "fusehost_operations_total{mount=\"m\","
+			       "plugin=\"memfs\",op=\"%s\"}",
+			       names[op]));
+	}
+	test_write_file(metrics_path, text);
+	assert_int_equal(test_shell("promtool check metrics < %s",
+				    metrics_path),
+			 0);
+	stop(fixture, nothing_expected);
+	g_free(text);
+	g_free(metrics_path);
+	g_free(config);
+	g_free(mountpoint);
+}
+
+/* The same metric text, checked by promtool, with several mounts, errors
+ * and a mount that failed. */
+static void test_promtool_accepts(void **state)
+{
+	struct fixture *fixture = *state;
+	char *one = test_subdir(fixture->dir, "one");
+	char *two = test_subdir(fixture->dir, "two");
+	char *three = test_subdir(fixture->dir, "three");
+	char *config = g_strdup_printf(
+		"[mount one]\nplugin = hello\nmountpoint = %s\n"
+		"[mount two]\nplugin = hello\nmountpoint = %s\n"
+		"[mount broken]\nplugin = nosuch\nmountpoint = %s\n",
+		one, two, three);
+	char *metrics_path = test_path(fixture->dir, "metrics.txt");
+	const char *const expected[] = { "nosuch.so does not exist",
+					 "mount skipped", NULL };
+	char *text;
+
+	serve(fixture, config, one);
+	assert_int_equal(test_shell("cat %s/hello %s/whoami %s/nope "
+				    "> /dev/null 2>&1; true",
+				    one, two, two),
+			 0);
+	text = scrape(fixture);
+	assert_int_equal(metric(text, "fusehost_mount_up{mount=\"broken\","
+				      "plugin=\"nosuch\"}"),
+			 0);
+	test_write_file(metrics_path, text);
+	assert_int_equal(test_shell("promtool check metrics < %s",
+				    metrics_path),
+			 0);
+	stop(fixture, expected);
+	g_free(text);
+	g_free(metrics_path);
+	g_free(config);
+	g_free(three);
+	g_free(two);
+	g_free(one);
+}
+
+static unsigned count_occurrences(const char *text, const char *needle)
+{
+	unsigned count = 0;
+
+	for (const char *at = strstr(text, needle); at;
+	     at = strstr(at + 1, needle))
+		count++;
+	return count;
+}
+
+/* A traced mount logs "-> op path" and "<- op result (duration)"; an
+ * untraced one logs nothing per operation. */
+static void test_trace_records(void **state)
+{
+	struct fixture *fixture = *state;
+	char *traced = test_subdir(fixture->dir, "traced");
+	char *quiet = test_subdir(fixture->dir, "quiet");
+	char *config = g_strdup_printf(
+		"[mount traced]\nplugin = hello\nmountpoint = %s\n"
+		"trace = true\n"
+		"[mount quiet]\nplugin = hello\nmountpoint = %s\n",
+		traced, quiet);
+	char *log;
+
+	serve(fixture, config, traced);
+	assert_int_equal(test_shell("cat %s/hello %s/hello > /dev/null; "
+				    "cat %s/nope 2>/dev/null; true",
+				    traced, quiet, traced),
+			 0);
+	stop(fixture, nothing_expected);
+
+	log = fusehostd_log(fixture->daemon);
+	assert_non_null(strstr(log, "debug: traced: -> getattr /hello\n"));
+	assert_non_null(strstr(log, "debug: traced: <- getattr 0 ("));
+	assert_non_null(strstr(log, "debug: traced: -> getattr /nope\n"));
+	assert_non_null(strstr(log, "debug: traced: <- getattr ENOENT ("));
+	assert_non_null(strstr(log, "debug: traced: -> read /hello size="));
+	assert_non_null(strstr(log, "debug: traced: <- read 14 ("));
+	assert_null(strstr(log, "quiet: ->"));
+	assert_null(strstr(log, "quiet: <-"));
+	g_free(log);
+	g_free(config);
+	g_free(quiet);
+	g_free(traced);
+}
+
+/* SIGUSR2 applies a changed trace setting without remounting. */
+static void test_sigusr2_switches_trace(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "h");
+	char *config = g_strdup_printf("[mount h]\nplugin = hello\n"
+				       "mountpoint = %s\n",
+				       mountpoint);
+	char *traced = g_strdup_printf("%strace = true\n", config);
+	char *log;
+
+	serve(fixture, config, mountpoint);
+	assert_int_equal(test_shell("cat %s/hello >/dev/null", mountpoint), 0);
+	test_write_file(fixture->config, traced);
+	kill(fixture->daemon->pid, SIGUSR2);
+	for (int i = 0; i < 500; i++) {
+		log = fusehostd_log(fixture->daemon);
+		if (strstr(log, "settings applied")) {
+			g_free(log);
+			break;
+		}
+		g_free(log);
+		usleep(10 * 1000);
+	}
+	assert_int_equal(test_shell("cat %s/whoami >/dev/null", mountpoint),
+			 0);
+	stop(fixture, nothing_expected);
+	log = fusehostd_log(fixture->daemon);
+	assert_null(strstr(log, "-> read /hello"));
+	assert_non_null(strstr(log, "info: h: trace on"));
+	assert_non_null(strstr(log, "debug: h: -> read /whoami"));
+	/* The mount was never remounted. */
+	assert_int_equal(count_occurrences(log, "serving plugin hello"), 1);
+	g_free(log);
+	g_free(traced);
+	g_free(config);
+	g_free(mountpoint);
+}
+
+static void *read_file_in_background(const char *path, pid_t *child)
+{
+	*child = fork();
+	if (*child == 0) {
+		char buffer[64];
+		int fd = open(path, O_RDONLY);
+
+		_exit(fd >= 0 && read(fd, buffer, sizeof(buffer)) > 0 ? 0 : 1);
+	}
+	return NULL;
+}
+
+/* A slow operation shows while it runs (in flight, oldest age) and is
+ * logged once it passes slow-op-ms. */
+static void test_slow_operation_shows_and_is_logged(void **state)
+{
+	struct fixture *fixture = *state;
+	char *plugin = test_plugin_path("misbehave");
+	char *mountpoint = test_subdir(fixture->dir, "slow");
+	char *config = g_strdup_printf("[mount slow]\nplugin = %s\n"
+				       "mountpoint = %s\nsleep-ms = 1500\n"
+				       "slow-op-ms = 300\n",
+				       plugin, mountpoint);
+	char *path = test_path(mountpoint, "sleep");
+	const char *const expected[] = { "slow operation: read /sleep took",
+					 NULL };
+	char *series = g_strdup(
+		"fusehost_oldest_operation_age_seconds{mount=\"slow\","
+		"plugin=\"misbehave\"}");
+	double age = 0;
+	double in_flight = 0;
+	int status;
+	pid_t reader;
+	char *text;
+
+	serve(fixture, config, mountpoint);
+	read_file_in_background(path, &reader);
+	for (int i = 0; i < 100 && age < 0.4; i++) {
+		usleep(20 * 1000);
+		text = scrape(fixture);
+		age = test_metric_value(text, series);
+		in_flight = metric(text, "fusehost_operations_in_flight{mount="
+					 "\"slow\",plugin=\"misbehave\"}");
+		g_free(text);
+	}
+	assert_true(age >= 0.4);
+	assert_int_equal(in_flight, 1);
+	assert_int_equal(waitpid(reader, &status, 0), reader);
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	text = scrape(fixture);
+	assert_int_equal(test_metric_value(text, series), 0);
+	g_free(text);
+	stop(fixture, expected);
+	fusehostd_assert_logged(fixture->daemon,
+				"warning: slow: slow operation: read /sleep "
+				"took 1");
+	g_free(series);
+	g_free(path);
+	g_free(config);
+	g_free(mountpoint);
+	g_free(plugin);
+}
+
+/* Results a plugin may not return reach the caller as EIO, and each kind
+ * is logged once however often it happens. */
+static void test_misbehaving_plugin_gets_eio(void **state)
+{
+	struct fixture *fixture = *state;
+	char *plugin = test_plugin_path("misbehave");
+	char *mountpoint = test_subdir(fixture->dir, "bad");
+	char *config = g_strdup_printf("[mount bad]\nplugin = %s\n"
+				       "mountpoint = %s\noptions = " NO_CACHE
+				       "\n",
+				       plugin, mountpoint);
+	/* libfuse itself also complains about the oversized read. */
+	const char *const expected[] = { "the caller gets EIO",
+					 "bad: fuse: read too many bytes",
+					 NULL };
+	char *positive = test_path(mountpoint, "positive");
+	char *toomuch = test_path(mountpoint, "toomuch");
+	char *badlink = test_path(mountpoint, "badlink");
+	char *fine = test_path(mountpoint, "fine");
+	char buffer[64];
+	struct stat st;
+	char *log;
+	char *text;
+
+	serve(fixture, config, mountpoint);
+	for (int i = 0; i < 3; i++) {
+		int fd;
+
+		assert_int_equal(stat(positive, &st), -1);
+		assert_int_equal(errno, EIO);
+		fd = open(toomuch, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(read(fd, buffer, sizeof(buffer)), -1);
+		assert_int_equal(errno, EIO);
+		close(fd);
+		assert_int_equal(readlink(badlink, buffer, sizeof(buffer)), -1);
+		assert_int_equal(errno, EIO);
+	}
+	/* The mount still serves well-behaved files. */
+	text = test_read_file(fine);
+	assert_string_equal(text, "fine\n");
+	g_free(text);
+
+	text = scrape(fixture);
+	assert_int_equal(metric(text,
+				"fusehost_operation_errors_total{mount=\"bad\","
+				"plugin=\"misbehave\",op=\"read\","
+				"errno=\"EIO\"}"),
+			 3);
+	g_free(text);
+	stop(fixture, expected);
+	log = fusehostd_log(fixture->daemon);
+	assert_int_equal(count_occurrences(log, "returned 5 from getattr on "
+						"/positive, but only 0 or a "
+						"negative errno is allowed"),
+			 1);
+	assert_int_equal(count_occurrences(log, "from read on /toomuch, more "
+						"bytes than were asked for"),
+			 1);
+	assert_int_equal(count_occurrences(log, "returned -99999 from readlink "
+						"on /badlink, which is not a "
+						"valid negative errno"),
+			 1);
+	g_free(log);
+	g_free(fine);
+	g_free(badlink);
+	g_free(toomuch);
+	g_free(positive);
+	g_free(config);
+	g_free(mountpoint);
+	g_free(plugin);
+}
+
+/* metrics = false bypasses the layer: the mount serves and shows as up,
+ * with no operation series. */
+static void test_metrics_false_bypasses_layer(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "plain");
+	char *config = g_strdup_printf("[mount plain]\nplugin = hello\n"
+				       "mountpoint = %s\nmetrics = false\n",
+				       mountpoint);
+	char *path = test_path(mountpoint, "hello");
+	char *text;
+
+	serve(fixture, config, mountpoint);
+	text = test_read_file(path);
+	assert_string_equal(text, "Hello, world!\n");
+	g_free(text);
+	text = scrape(fixture);
+	assert_int_equal(metric(text, "fusehost_mount_up{mount=\"plain\","
+				      "plugin=\"hello\"}"),
+			 1);
+	assert_null(strstr(text, "fusehost_operations_total{mount=\"plain\""));
+	g_free(text);
+	stop(fixture, nothing_expected);
+	g_free(path);
+	g_free(config);
+	g_free(mountpoint);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_errors_and_read_bytes_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_memfs_counts_and_histograms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_promtool_accepts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trace_records, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sigusr2_switches_trace,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_slow_operation_shows_and_is_logged, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_misbehaving_plugin_gets_eio, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_metrics_false_bypasses_layer, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("observe", tests, NULL, NULL);
+}

@@ -1,0 +1,158 @@
+/* Test plugin: breaks the rules on purpose, one file per way.
+ *
+ *   /positive   getattr returns 5 (only 0 or -errno is allowed)
+ *   /toomuch    read returns more bytes than asked for
+ *   /badlink    readlink returns -99999 (not an errno)
+ *   /sleep      read sleeps for the `sleep-ms` option first, then
+ *               returns "slept\n"
+ *   /fine       a well-behaved file, "fine\n"
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <fusehost/plugin.h>
+
+struct misbehave {
+	long sleep_ms;
+};
+
+static int misbehave_open_instance(struct fusehost_mount *mount,
+				   void **instance)
+{
+	struct misbehave *state = calloc(1, sizeof(*state));
+	int64_t sleep_ms;
+
+	if (!state)
+		return -ENOMEM;
+	if (fusehost_option_int(mount, "sleep-ms", &sleep_ms) < 0) {
+		free(state);
+		return -EINVAL;
+	}
+	state->sleep_ms = (long)sleep_ms;
+	*instance = state;
+	return 0;
+}
+
+static int misbehave_getattr(const char *path, struct stat *st,
+			     struct fuse_file_info *fi)
+{
+	(void)fi;
+	memset(st, 0, sizeof(*st));
+	if (strcmp(path, "/") == 0) {
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+		return 0;
+	}
+	if (strcmp(path, "/positive") == 0)
+		return 5;
+	if (strcmp(path, "/badlink") == 0) {
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		return 0;
+	}
+	if (strcmp(path, "/toomuch") == 0 || strcmp(path, "/sleep") == 0 ||
+	    strcmp(path, "/fine") == 0) {
+		st->st_mode = S_IFREG | 0444;
+		st->st_nlink = 1;
+		st->st_size = 4096;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int misbehave_readlink(const char *path, char *buffer, size_t size)
+{
+	(void)path;
+	(void)buffer;
+	(void)size;
+	return -99999;
+}
+
+static int misbehave_open(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	/* Every read reaches the plugin, whatever the page cache holds. */
+	fi->direct_io = 1;
+	return 0;
+}
+
+static int copy_text(const char *text, char *buffer, size_t size,
+		     off_t offset)
+{
+	size_t length = strlen(text);
+
+	if ((size_t)offset >= length)
+		return 0;
+	length -= (size_t)offset;
+	if (length > size)
+		length = size;
+	memcpy(buffer, text + offset, length);
+	return (int)length;
+}
+
+static int misbehave_read(const char *path, char *buffer, size_t size,
+			  off_t offset, struct fuse_file_info *fi)
+{
+	struct misbehave *state = fuse_get_context()->private_data;
+
+	(void)fi;
+	if (strcmp(path, "/toomuch") == 0)
+		return (int)size + 100;
+	if (strcmp(path, "/sleep") == 0) {
+		struct timespec pause = {
+			.tv_sec = state->sleep_ms / 1000,
+			.tv_nsec = (state->sleep_ms % 1000) * 1000000,
+		};
+
+		nanosleep(&pause, NULL);
+		return copy_text("slept\n", buffer, size, offset);
+	}
+	return copy_text("fine\n", buffer, size, offset);
+}
+
+static int misbehave_readdir(const char *path, void *buffer,
+			     fuse_fill_dir_t filler, off_t offset,
+			     struct fuse_file_info *fi,
+			     enum fuse_readdir_flags flags)
+{
+	static const char *const names[] = { ".",	 "..",	  "positive",
+					     "toomuch", "badlink", "sleep",
+					     "fine" };
+
+	(void)path;
+	(void)offset;
+	(void)fi;
+	(void)flags;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		filler(buffer, names[i], NULL, 0, 0);
+	return 0;
+}
+
+static const struct fuse_operations misbehave_operations = {
+	.getattr = misbehave_getattr,
+	.readlink = misbehave_readlink,
+	.open = misbehave_open,
+	.read = misbehave_read,
+	.readdir = misbehave_readdir,
+};
+
+static const struct fusehost_option misbehave_options[] = {
+	{ .name = "sleep-ms",
+	  .help = "how long reading /sleep takes",
+	  .default_value = "0" },
+	{ 0 },
+};
+
+static struct fusehost_plugin misbehave_plugin = {
+	.name = "misbehave",
+	.version = "1",
+	.thread_model = FUSEHOST_THREAD_MODEL_PARALLEL,
+	.options = misbehave_options,
+	.open = misbehave_open_instance,
+	.close = free,
+	.operations = &misbehave_operations,
+};
+
+FUSEHOST_REGISTER_PLUGIN(misbehave_plugin)
