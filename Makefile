@@ -56,7 +56,7 @@ HEADERS := $(wildcard daemon/*.h include/fusehost/*.h)
 PLUGINS := $(notdir $(wildcard plugins/*))
 PLUGIN_FILES := $(PLUGINS:%=$(BUILD)/plugins/%.so)
 
-.PHONY: all check demo install clean deps tests
+.PHONY: all check demo install clean deps tests bench
 all: $(BUILD)/fusehostd $(PLUGIN_FILES) $(BUILD)/fusehost.pc
 
 $(BUILD)/daemon/%.o: daemon/%.c $(HEADERS) | $(BUILD)/daemon
@@ -76,11 +76,15 @@ $(BUILD) $(BUILD)/daemon $(BUILD)/plugins $(BUILD)/tests $(BUILD)/tests/plugins:
 	mkdir -p $@
 
 include tests/tests.mk
+include bench/bench.mk
 
 # Install the Debian packages the build needs, if any are missing.
 deps:
+	@$(MAKE) -s install-packages PACKAGES="$(DEBIAN_PACKAGES)"
+
+install-packages:
 	@missing=""; \
-	for package in $(DEBIAN_PACKAGES); do \
+	for package in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | \
 	    grep -q 'install ok installed' || missing="$$missing $$package"; \
 	done; \
