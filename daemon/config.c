@@ -20,8 +20,20 @@ static const char *const daemon_keys[] = {
 };
 static const char *const mount_host_keys[] = {
 	"plugin", "mountpoint", "options", "threads", "required",
-	"log-level", "slow-op-ms", "trace", "metrics", NULL
+	"log-level", "slow-op-ms", "trace", "metrics", "restart",
+	"restart-sec", NULL
 };
+
+static const char *const restart_policy_names[] = {
+	[RESTART_ON_FAILURE] = "on-failure",
+	[RESTART_ALWAYS] = "always",
+	[RESTART_NO] = "no",
+};
+
+const char *restart_policy_name(enum restart_policy policy)
+{
+	return restart_policy_names[policy];
+}
 
 static void add_error(GPtrArray *errors, const char *format, ...)
 	G_GNUC_PRINTF(2, 3);
@@ -44,10 +56,10 @@ static void plugin_setting_free(gpointer data)
 	g_free(setting);
 }
 
-static void mount_config_free(gpointer data)
+void mount_config_free(struct mount_config *mount)
 {
-	struct mount_config *mount = data;
-
+	if (!mount)
+		return;
 	g_free(mount->name);
 	g_free(mount->file);
 	g_free(mount->plugin);
@@ -67,6 +79,58 @@ void config_free(struct config *config)
 	g_free(config->daemon.metrics_listen);
 	g_ptr_array_unref(config->mounts);
 	g_free(config);
+}
+
+static bool settings_equal(const struct mount_config *a,
+			   const struct mount_config *b)
+{
+	if (a->plugin_settings->len != b->plugin_settings->len)
+		return false;
+	for (guint i = 0; i < a->plugin_settings->len; i++) {
+		const struct plugin_setting *setting =
+			a->plugin_settings->pdata[i];
+		const char *other = mount_config_setting(b, setting->key);
+
+		if (!other || strcmp(other, setting->value) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool mount_config_same_mount(const struct mount_config *a,
+			     const struct mount_config *b)
+{
+	return strcmp(a->name, b->name) == 0 &&
+	       strcmp(a->plugin, b->plugin) == 0 &&
+	       strcmp(a->mountpoint, b->mountpoint) == 0 &&
+	       strcmp(a->options, b->options) == 0 &&
+	       a->threads == b->threads && a->metrics == b->metrics &&
+	       settings_equal(a, b);
+}
+
+struct mount_config *mount_config_copy(const struct mount_config *mount)
+{
+	struct mount_config *copy = g_new0(struct mount_config, 1);
+
+	*copy = *mount;
+	copy->name = g_strdup(mount->name);
+	copy->file = g_strdup(mount->file);
+	copy->plugin = g_strdup(mount->plugin);
+	copy->mountpoint = g_strdup(mount->mountpoint);
+	copy->options = g_strdup(mount->options);
+	copy->plugin_settings =
+		g_ptr_array_new_with_free_func(plugin_setting_free);
+	for (guint i = 0; i < mount->plugin_settings->len; i++) {
+		const struct plugin_setting *setting =
+			mount->plugin_settings->pdata[i];
+		struct plugin_setting *setting_copy =
+			g_new0(struct plugin_setting, 1);
+
+		setting_copy->key = g_strdup(setting->key);
+		setting_copy->value = g_strdup(setting->value);
+		g_ptr_array_add(copy->plugin_settings, setting_copy);
+	}
+	return copy;
 }
 
 bool config_is_mount_host_key(const char *key)
@@ -367,6 +431,33 @@ static void load_mount_key(struct mount_config *mount, const char *group,
 	} else if (strcmp(key, "slow-op-ms") == 0) {
 		parse_slow_op_ms(value, &mount->slow_op_ms, file, group,
 				 errors);
+	} else if (strcmp(key, "restart") == 0) {
+		bool known = false;
+
+		for (int p = 0; p < (int)G_N_ELEMENTS(restart_policy_names);
+		     p++) {
+			if (strcmp(value, restart_policy_names[p]) == 0) {
+				mount->restart = (enum restart_policy)p;
+				known = true;
+			}
+		}
+		if (!known)
+			add_error(errors,
+				  "%s: [%s] restart: '%s' is not one of "
+				  "on-failure, always, no%s",
+				  file, group, value, comment_hint(value));
+	} else if (strcmp(key, "restart-sec") == 0) {
+		int64_t seconds;
+
+		if (parse_int64(value, &seconds) < 0 || seconds < 0 ||
+		    seconds > CONFIG_MAX_RESTART_SEC)
+			add_error(errors,
+				  "%s: [%s] restart-sec: '%s' is not a whole "
+				  "number of seconds from 0 to %d%s",
+				  file, group, value, CONFIG_MAX_RESTART_SEC,
+				  comment_hint(value));
+		else
+			mount->restart_sec = seconds;
 	} else if (strcmp(key, "log-level") == 0) {
 		enum log_level level;
 
@@ -429,6 +520,8 @@ static void load_mount_group(struct config *config, GKeyFile *keyfile,
 	mount->log_level = -1;
 	mount->slow_op_ms = -1;
 	mount->metrics = true;
+	mount->restart = RESTART_ON_FAILURE;
+	mount->restart_sec = CONFIG_DEFAULT_RESTART_SEC;
 	mount->plugin_settings = g_ptr_array_new_with_free_func(
 		plugin_setting_free);
 	g_ptr_array_add(config->mounts, mount);
@@ -579,7 +672,8 @@ struct config *config_load(const char *path, const char *default_plugin_dir,
 	config->daemon.log_target = LOG_TARGET_AUTO;
 	config->daemon.metrics_listen = g_strdup(CONFIG_DEFAULT_METRICS_LISTEN);
 	config->daemon.slow_op_ms = CONFIG_DEFAULT_SLOW_OP_MS;
-	config->mounts = g_ptr_array_new_with_free_func(mount_config_free);
+	config->mounts = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mount_config_free);
 
 	load_file(config, path, errors);
 	dropins = list_dropins(config->dropin_dir, errors);
@@ -755,6 +849,10 @@ char *config_format(const struct config *config,
 				       mount->trace ? "true" : "false");
 		g_string_append_printf(out, "metrics = %s\n",
 				       mount->metrics ? "true" : "false");
+		g_string_append_printf(out, "restart = %s\n",
+				       restart_policy_name(mount->restart));
+		g_string_append_printf(out, "restart-sec = %" G_GINT64_FORMAT "\n",
+				       mount->restart_sec);
 		for (guint j = 0; j < mount->plugin_settings->len; j++) {
 			const struct plugin_setting *setting =
 				mount->plugin_settings->pdata[j];

@@ -27,6 +27,21 @@ struct plugin_setting {
 	char *value;
 };
 
+#define CONFIG_DEFAULT_RESTART_SEC 1
+/* Backoff between restarts never grows past this. */
+#define CONFIG_MAX_RESTART_SEC 60
+
+enum restart_policy {
+	/* Restart a mount that was lost (unmounted from outside, aborted)
+	 * or whose restart failed. */
+	RESTART_ON_FAILURE,
+	/* That, and keep retrying a mount that failed to start at all. */
+	RESTART_ALWAYS,
+	RESTART_NO,
+};
+
+const char *restart_policy_name(enum restart_policy policy);
+
 struct mount_config {
 	char *name;
 	char *file;       /* the file whose [mount NAME] group defines it */
@@ -39,6 +54,8 @@ struct mount_config {
 	int64_t slow_op_ms; /* -1: the daemon's */
 	bool trace;         /* log every operation */
 	bool metrics;       /* false: bypass the observation layer */
+	enum restart_policy restart;
+	int64_t restart_sec; /* first delay; doubles per failure, capped */
 	GPtrArray *plugin_settings; /* struct plugin_setting *, file order */
 };
 
@@ -87,6 +104,16 @@ char *config_dropin_dir(const char *path);
 void config_check_plugin_options(const struct mount_config *mount,
 				 const struct fusehost_option *declared,
 				 GPtrArray *errors);
+
+/* Whether two configs describe the same mount, so that going from one to
+ * the other needs no remount: settings that apply live (log level,
+ * slow-op threshold, trace, required, restart policy) may differ. */
+bool mount_config_same_mount(const struct mount_config *a,
+			     const struct mount_config *b);
+
+/* A mount's config that lives on its own, and its release. */
+struct mount_config *mount_config_copy(const struct mount_config *mount);
+void mount_config_free(struct mount_config *mount);
 
 /* The value a plugin option has on this mount, or NULL when unset. */
 const char *mount_config_setting(const struct mount_config *mount,

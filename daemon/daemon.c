@@ -2,11 +2,14 @@
  *
  * Signals are taken synchronously through a signalfd in the main loop: they
  * are blocked in every thread, so neither libfuse's workers nor the mount
- * threads ever run a handler for them. */
+ * threads ever run a handler for them.  The main loop also watches the
+ * mount table (mounts vanishing behind the daemon's back), pings systemd's
+ * watchdog, and waits for the --run command. */
 #define _GNU_SOURCE
 #include "daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,17 +23,20 @@
 #include "log.h"
 #include "metrics_server.h"
 #include "mount.h"
+#include "notify.h"
 #include "plugin.h"
+#include "supervisor.h"
+
+/* systemd gets this much more time for each mount still stopping. */
+#define STOP_EXTENSION_USEC (10 * G_USEC_PER_SEC)
 
 struct daemon {
-	struct config *config;
-	/* struct mount *, one per configured mount, in config order; those
-	 * that failed are kept (state MOUNT_FAILED) for status and metrics. */
-	GPtrArray *mounts;
+	struct supervisor *supervisor;
 	GMainLoop *loop;
 	int exit_status;
 	struct metrics_server *metrics;
 	pid_t command_pid; /* 0: no --run command running */
+	int mount_table_fd;
 };
 
 static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
@@ -84,131 +90,110 @@ struct plugin *daemon_load_plugin(const struct config *config,
 	return plugin;
 }
 
-static void stop_all_mounts(struct daemon *daemon)
+/* Re-read the configuration; NULL (problems logged) if it is invalid. */
+static struct config *reread_config(struct daemon *daemon)
 {
-	for (guint i = 0; i < daemon->mounts->len; i++)
-		mount_request_stop(daemon->mounts->pdata[i]);
-	for (guint i = 0; i < daemon->mounts->len; i++)
-		mount_wait_stopped(daemon->mounts->pdata[i]);
-	for (guint i = 0; i < daemon->mounts->len; i++)
-		mount_free(daemon->mounts->pdata[i]);
-	g_ptr_array_set_size(daemon->mounts, 0);
-}
-
-static gboolean handle_lost_mount(gpointer data)
-{
-	struct mount *mount = data;
-
-	/* Joins the mount's thread, which has torn the mount down. */
-	mount_wait_stopped(mount);
-	log_info(mount->config->name, "mount is down");
-	return G_SOURCE_REMOVE;
-}
-
-static void on_mount_lost(struct mount *mount, void *data)
-{
-	(void)data;
-	g_main_context_invoke(NULL, handle_lost_mount, mount);
-}
-
-/* Start every mount in parallel, then collect the results.  Returns false
- * when a required mount could not be started. */
-static bool start_mounts(struct daemon *daemon)
-{
-	const struct config *config = daemon->config;
-	GString *failed = g_string_new("");
-	bool required_failed = false;
-	unsigned serving = 0;
-
-	for (guint i = 0; i < config->mounts->len; i++) {
-		const struct mount_config *mount_config = config->mounts->pdata[i];
-		struct mount *mount = mount_new(
-			mount_config, daemon_load_plugin(config, mount_config));
-
-		mount->on_lost = on_mount_lost;
-		mount_set_slow_op_ms(mount, mount_config_slow_op_ms(
-						    config, mount_config));
-		g_ptr_array_add(daemon->mounts, mount);
-		if (mount->plugin)
-			mount_start(mount);
-	}
-	for (guint i = 0; i < daemon->mounts->len; i++) {
-		struct mount *mount = daemon->mounts->pdata[i];
-		const struct mount_config *mount_config = mount->config;
-
-		if (mount_wait_started(mount) == 0) {
-			serving++;
-			continue;
-		}
-		g_string_append_printf(failed, "%s%s", failed->len ? ", " : "",
-				       mount_config->name);
-		if (mount_config->required) {
-			log_error(mount_config->name,
-				  "required mount failed; fusehostd stops");
-			required_failed = true;
-		} else {
-			log_error(mount_config->name, "mount skipped");
-		}
-	}
-	log_info(NULL, "%u of %u mounts serving%s%s%s", serving,
-		 config->mounts->len, failed->len ? " (failed: " : "",
-		 failed->str, failed->len ? ")" : "");
-	g_string_free(failed, TRUE);
-	return !required_failed;
-}
-
-static void quit(struct daemon *daemon)
-{
-	g_main_loop_quit(daemon->loop);
-}
-
-static struct mount *find_mount(struct daemon *daemon, const char *name)
-{
-	for (guint i = 0; i < daemon->mounts->len; i++) {
-		struct mount *mount = daemon->mounts->pdata[i];
-
-		if (strcmp(mount->config->name, name) == 0)
-			return mount;
-	}
-	return NULL;
-}
-
-/* SIGUSR2: re-read the configuration and apply what can change without
- * remounting (log levels, slow-op thresholds, trace) to running mounts. */
-static void apply_live_settings(struct daemon *daemon)
-{
+	const struct config *current = supervisor_config(daemon->supervisor);
 	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
-	struct config *fresh = config_load(daemon->config->path,
-					   daemon->config->daemon.plugin_dir,
-					   errors);
+	struct config *fresh = config_load(current->path,
+					   current->daemon.plugin_dir, errors);
 
 	for (guint i = 0; i < errors->len; i++)
 		log_error(NULL, "%s", (char *)errors->pdata[i]);
-	if (!fresh || errors->len > 0) {
+	if (errors->len > 0)
+		g_clear_pointer(&fresh, config_free);
+	g_ptr_array_unref(errors);
+	return fresh;
+}
+
+static void report_status(struct daemon *daemon, bool ready,
+			  const char *suffix)
+{
+	char *status = supervisor_status(daemon->supervisor);
+	char *line = g_strconcat(status, suffix ? suffix : "", NULL);
+
+	if (ready)
+		notify_ready(line);
+	else
+		notify_status(line);
+	log_info(NULL, "%s", line);
+	g_free(line);
+	g_free(status);
+}
+
+static void start_metrics(struct daemon *daemon)
+{
+	const char *listen =
+		supervisor_config(daemon->supervisor)->daemon.metrics_listen;
+
+	/* Without its metrics endpoint the daemon still serves its mounts. */
+	if (*listen)
+		daemon->metrics =
+			metrics_server_start(listen, daemon->supervisor);
+}
+
+/* SIGHUP: apply the configuration by difference. */
+static void reload(struct daemon *daemon)
+{
+	char *old_listen = g_strdup(
+		supervisor_config(daemon->supervisor)->daemon.metrics_listen);
+	struct config *fresh;
+
+	notify_reloading();
+	log_info(NULL, "SIGHUP received: reloading the configuration");
+	fresh = reread_config(daemon);
+	if (!fresh) {
+		log_error(NULL, "configuration invalid; everything stays as "
+				"it was");
+		report_status(daemon, true,
+			      "; last reload failed: configuration invalid");
+		g_free(old_listen);
+		return;
+	}
+	supervisor_reload(daemon->supervisor, fresh);
+	if (strcmp(old_listen, fresh->daemon.metrics_listen) != 0) {
+		metrics_server_stop(daemon->metrics);
+		daemon->metrics = NULL;
+		start_metrics(daemon);
+	}
+	g_free(old_listen);
+	report_status(daemon, true, NULL);
+}
+
+/* SIGUSR2: apply only what changes without remounting. */
+static void apply_live_settings(struct daemon *daemon)
+{
+	struct config *fresh = reread_config(daemon);
+	GPtrArray *mounts;
+
+	if (!fresh) {
 		log_error(NULL, "SIGUSR2: configuration invalid; settings "
 				"unchanged");
-		goto out;
+		return;
 	}
 	log_set_level(fresh->daemon.log_level);
+	mounts = supervisor_lock(daemon->supervisor);
 	for (guint i = 0; i < fresh->mounts->len; i++) {
 		const struct mount_config *config = fresh->mounts->pdata[i];
-		struct mount *mount = find_mount(daemon, config->name);
 
-		if (!mount)
-			continue;
-		mount_set_log_level(mount, config->log_level);
-		mount_set_slow_op_ms(mount,
-				     mount_config_slow_op_ms(fresh, config));
-		if (mount_get_trace(mount) != config->trace)
-			log_info(config->name, "trace %s",
-				 config->trace ? "on" : "off");
-		mount_set_trace(mount, config->trace);
+		for (guint j = 0; j < mounts->len; j++) {
+			struct mount *mount = mounts->pdata[j];
+
+			if (strcmp(mount->config->name, config->name) != 0)
+				continue;
+			mount_set_log_level(mount, config->log_level);
+			mount_set_slow_op_ms(
+				mount, mount_config_slow_op_ms(fresh, config));
+			if (mount_get_trace(mount) != config->trace)
+				log_info(config->name, "trace %s",
+					 config->trace ? "on" : "off");
+			mount_set_trace(mount, config->trace);
+		}
 	}
+	supervisor_unlock(daemon->supervisor);
+	config_free(fresh);
 	log_info(NULL, "SIGUSR2: log levels, slow-op thresholds and trace "
 		       "settings applied");
-out:
-	config_free(fresh);
-	g_ptr_array_unref(errors);
 }
 
 static gboolean on_signal(gint fd, GIOCondition condition, gpointer data)
@@ -225,9 +210,7 @@ static gboolean on_signal(gint fd, GIOCondition condition, gpointer data)
 		apply_live_settings(daemon);
 		break;
 	case SIGHUP:
-		log_warning(NULL, "SIGHUP received: this version cannot reload "
-				  "its configuration; restart fusehostd to "
-				  "apply changes");
+		reload(daemon);
 		break;
 	default:
 		if (daemon->command_pid > 0) {
@@ -238,9 +221,31 @@ static gboolean on_signal(gint fd, GIOCondition condition, gpointer data)
 		}
 		log_info(NULL, "%s received: unmounting everything",
 			 strsignal((int)info.ssi_signo));
-		quit(daemon);
+		g_main_loop_quit(daemon->loop);
 		break;
 	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_mount_table_change(gint fd, GIOCondition condition,
+				      gpointer data)
+{
+	struct daemon *daemon = data;
+	char buffer[4096];
+
+	(void)condition;
+	/* The change is signalled until the file is read again. */
+	lseek(fd, 0, SEEK_SET);
+	while (read(fd, buffer, sizeof(buffer)) > 0)
+		;
+	supervisor_check_mount_table(daemon->supervisor);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_watchdog(gpointer data)
+{
+	(void)data;
+	notify_watchdog();
 	return G_SOURCE_CONTINUE;
 }
 
@@ -261,7 +266,7 @@ static gboolean on_command_exit(gint fd, GIOCondition condition,
 		 daemon->exit_status);
 	daemon->command_pid = 0;
 	close(fd);
-	quit(daemon);
+	g_main_loop_quit(daemon->loop);
 	return G_SOURCE_REMOVE;
 }
 
@@ -282,6 +287,7 @@ static int start_command(struct daemon *daemon, const char *command)
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		signal(MOUNT_WAKE_SIGNAL, SIG_DFL);
+		unsetenv("NOTIFY_SOCKET");
 		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
@@ -295,44 +301,61 @@ static int start_command(struct daemon *daemon, const char *command)
 	return 0;
 }
 
+static void extend_stop_timeout(void *data)
+{
+	(void)data;
+	notify_extend_timeout(STOP_EXTENSION_USEC);
+}
+
 int daemon_run(struct config *config, const char *run_command)
 {
 	struct daemon daemon = {
-		.config = config,
-		.mounts = g_ptr_array_new(),
+		.supervisor = supervisor_new(config),
 		.loop = g_main_loop_new(NULL, FALSE),
 	};
+	uint64_t watchdog_usec = notify_watchdog_interval_usec();
+	guint watchdog_source = 0;
+	guint mount_table_source;
+	guint signal_source;
 	sigset_t set;
 	int signal_fd;
-	guint signal_source;
 
 	log_set_level(config->daemon.log_level);
 	log_set_target(config->daemon.log_target);
 	handled_signal_set(&set);
 	signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal_source = g_unix_fd_add(signal_fd, G_IO_IN, on_signal, &daemon);
+	daemon.mount_table_fd = open("/proc/self/mountinfo",
+				     O_RDONLY | O_CLOEXEC);
+	mount_table_source = g_unix_fd_add(daemon.mount_table_fd, G_IO_PRI,
+					   on_mount_table_change, &daemon);
+	if (watchdog_usec)
+		watchdog_source = g_timeout_add(watchdog_usec / 1000,
+						on_watchdog, NULL);
 
-	if (!start_mounts(&daemon)) {
+	if (!supervisor_start(daemon.supervisor)) {
 		daemon.exit_status = EXIT_FAILURE;
 		goto stop;
 	}
-	/* Without its metrics endpoint the daemon still serves its mounts. */
-	if (*config->daemon.metrics_listen)
-		daemon.metrics = metrics_server_start(
-			config->daemon.metrics_listen, daemon.mounts);
+	start_metrics(&daemon);
+	report_status(&daemon, true, NULL);
 	if (run_command && start_command(&daemon, run_command) < 0)
 		daemon.exit_status = EXIT_FAILURE;
 	else
 		g_main_loop_run(daemon.loop);
 
 stop:
-
+	notify_stopping("unmounting everything");
 	metrics_server_stop(daemon.metrics);
-	stop_all_mounts(&daemon);
+	supervisor_stop(daemon.supervisor, extend_stop_timeout, NULL);
 	log_info(NULL, "all mounts stopped");
+	if (watchdog_source)
+		g_source_remove(watchdog_source);
+	g_source_remove(mount_table_source);
+	close(daemon.mount_table_fd);
 	g_source_remove(signal_source);
 	close(signal_fd);
 	g_main_loop_unref(daemon.loop);
-	g_ptr_array_unref(daemon.mounts);
+	supervisor_free(daemon.supervisor);
 	return daemon.exit_status;
 }

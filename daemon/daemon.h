@@ -22,7 +22,8 @@ struct plugin *daemon_load_plugin(const struct config *config,
 				  const struct mount_config *mount);
 
 /* Serve until SIGTERM or SIGINT, or until `run_command` (may be NULL)
- * exits.  Returns the process exit status. */
+ * exits.  Takes the config over (a reload replaces it).  Returns the
+ * process exit status. */
 int daemon_run(struct config *config, const char *run_command);
 
 #endif

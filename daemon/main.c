@@ -282,8 +282,8 @@ static int run_serve(const struct arguments *arguments)
 
 	if (!config)
 		return EXIT_FAILURE;
+	/* daemon_run takes the config over. */
 	status = daemon_run(config, arguments->run_command);
-	config_free(config);
 	return status;
 }
 

@@ -234,6 +234,21 @@ static void render_mount_up(GString *out, struct rendered_mount *mounts,
 	}
 }
 
+static void render_restarts(GString *out, struct rendered_mount *mounts,
+			    guint count)
+{
+	describe(out, "fusehost_mount_restarts_total", "counter",
+		 "Times fusehostd started the mount again after it was lost "
+		 "or failed.");
+	for (guint i = 0; i < count; i++) {
+		g_string_append(out, "fusehost_mount_restarts_total{");
+		append_labels(out, mounts[i].mount);
+		g_string_append_printf(out, "} %u\n",
+				       __atomic_load_n(&mounts[i].mount->restarts,
+						       __ATOMIC_RELAXED));
+	}
+}
+
 char *metrics_render(GPtrArray *mounts)
 {
 	struct rendered_mount *rendered =
@@ -256,6 +271,7 @@ char *metrics_render(GPtrArray *mounts)
 	g_string_append(out, "fusehost_build_info{version=\"" FUSEHOST_VERSION
 			     "\"} 1\n");
 	render_mount_up(out, rendered, mounts->len);
+	render_restarts(out, rendered, mounts->len);
 	render_operations(out, rendered, mounts->len);
 	render_errors(out, rendered, mounts->len);
 	render_durations(out, rendered, mounts->len);

@@ -9,13 +9,14 @@
 
 #include "log.h"
 #include "options.h"
+#include "supervisor.h"
 #include "metrics.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct metrics_server {
 	struct MHD_Daemon *http;
-	GPtrArray *mounts;
+	struct supervisor *supervisor;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *connection, unsigned status,
@@ -31,6 +32,14 @@ static enum MHD_Result reply(struct MHD_Connection *connection, unsigned status,
 	result = MHD_queue_response(connection, status, response);
 	MHD_destroy_response(response);
 	return result;
+}
+
+static char *render(struct metrics_server *server)
+{
+	char *text = metrics_render(supervisor_lock(server->supervisor));
+
+	supervisor_unlock(server->supervisor);
+	return text;
 }
 
 static enum MHD_Result
@@ -51,12 +60,12 @@ handle_request(void *data, struct MHD_Connection *connection, const char *url,
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
 			     "Only GET\n", MHD_RESPMEM_PERSISTENT);
-	return reply(connection, MHD_HTTP_OK, metrics_render(server->mounts),
+	return reply(connection, MHD_HTTP_OK, render(server),
 		     MHD_RESPMEM_MUST_FREE);
 }
 
 struct metrics_server *metrics_server_start(const char *listen,
-					    GPtrArray *mounts)
+					    struct supervisor *supervisor)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
 				 .ai_socktype = SOCK_STREAM,
@@ -80,7 +89,7 @@ struct metrics_server *metrics_server_start(const char *listen,
 	}
 
 	server = g_new0(struct metrics_server, 1);
-	server->mounts = mounts;
+	server->supervisor = supervisor;
 	server->http = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD |
 		(address->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),

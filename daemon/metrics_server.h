@@ -7,10 +7,13 @@
 
 struct metrics_server;
 
-/* Listen on `listen` ("127.0.0.1:9464", "[::1]:9464") and render `mounts`
- * (struct mount *) on each scrape.  NULL, after logging why, on failure. */
+struct supervisor;
+
+/* Listen on `listen` ("127.0.0.1:9464", "[::1]:9464") and render the
+ * supervisor's mounts on each scrape.  NULL, after logging why, on
+ * failure. */
 struct metrics_server *metrics_server_start(const char *listen,
-					    GPtrArray *mounts);
+					    struct supervisor *supervisor);
 void metrics_server_stop(struct metrics_server *server);
 
 #endif

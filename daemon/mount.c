@@ -35,14 +35,17 @@ struct mount *mount_new(const struct mount_config *config,
 {
 	struct mount *mount = g_new0(struct mount, 1);
 
+	/* Its own copy: the daemon's config is replaced on reload. */
+	config = mount_config_copy(config);
 	mount->config = config;
 	mount->plugin = plugin;
 	mount->api.config = config;
 	mount->api.plugin = plugin;
 	pthread_mutex_init(&mount->lock, NULL);
 	pthread_cond_init(&mount->changed, NULL);
-	mount->state = plugin ? MOUNT_STARTING : MOUNT_FAILED;
-	mount->start_error = plugin ? 0 : -EINVAL;
+	mount->state = MOUNT_FAILED;
+	mount->start_error = -EINVAL;
+	mount->wanted = true;
 
 	mount->layer.mount_name = config->name;
 	mount->layer.log_level = config->log_level;
@@ -109,6 +112,7 @@ void mount_free(struct mount *mount)
 	pthread_cond_destroy(&mount->changed);
 	layer_destroy_state(&mount->layer);
 	plugin_unload(mount->plugin);
+	mount_config_free((struct mount_config *)mount->config);
 	g_free(mount->api.open_error);
 	g_free(mount);
 }
@@ -211,7 +215,7 @@ static void record_kernel_mount(struct mount *mount)
 		g_ptr_array_unref(entries);
 }
 
-static bool still_mounted(const struct mount *mount)
+bool mount_still_mounted(const struct mount *mount)
 {
 	GPtrArray *entries = mountinfo_read();
 	const struct mountinfo_entry *entry;
@@ -297,7 +301,7 @@ static void run_loop(struct mount *mount)
 static void mount_teardown(struct mount *mount)
 {
 	pthread_mutex_lock(&table_lock);
-	if (still_mounted(mount))
+	if (mount_still_mounted(mount))
 		fuse_unmount(mount->fuse);
 	pthread_mutex_unlock(&table_lock);
 
@@ -316,11 +320,15 @@ static void *mount_thread(void *data)
 	if (result < 0) {
 		atomic_store(&mount->loop_returned, true);
 		set_state(mount, MOUNT_FAILED, result);
+		if (mount->on_started)
+			mount->on_started(mount, result, mount->callback_data);
 		return NULL;
 	}
 	log_info(mount->config->name, "serving plugin %s at %s",
 		 mount->plugin->descriptor.name, mount->config->mountpoint);
 	set_state(mount, MOUNT_SERVING, 0);
+	if (mount->on_started)
+		mount->on_started(mount, 0, mount->callback_data);
 
 	if (!atomic_load(&mount->stopping))
 		run_loop(mount);
@@ -334,13 +342,20 @@ static void *mount_thread(void *data)
 	mount_teardown(mount);
 	set_state(mount, MOUNT_STOPPED, 0);
 	if (lost && mount->on_lost)
-		mount->on_lost(mount, mount->on_lost_data);
+		mount->on_lost(mount, mount->callback_data);
 	return NULL;
 }
 
 int mount_start(struct mount *mount)
 {
-	int result = pthread_create(&mount->thread, NULL, mount_thread, mount);
+	int result;
+
+	if (!mount->plugin || mount->thread_running)
+		return -EINVAL;
+	atomic_store(&mount->stopping, false);
+	atomic_store(&mount->loop_returned, false);
+	set_state(mount, MOUNT_STARTING, 0);
+	result = pthread_create(&mount->thread, NULL, mount_thread, mount);
 
 	if (result != 0) {
 		log_error(mount->config->name, "cannot start mount thread: %s",

@@ -55,13 +55,24 @@ struct mount {
 	int mount_id;
 	unsigned fuse_connection;
 
-	/* Called from the mount's thread when its loop returns without the
-	 * daemon asking: the mount went away from outside. */
+	/* Called from the mount's thread when setup has finished (error 0:
+	 * serving; else a negative errno), and when the loop returns without
+	 * the daemon asking (the mount went away from outside). */
+	void (*on_started)(struct mount *mount, int error, void *data);
 	void (*on_lost)(struct mount *mount, void *data);
-	void *on_lost_data;
+	void *callback_data;
+
+	/* Kept by the supervisor, in the main thread only (restarts is also
+	 * read by scrapes, atomically). */
+	unsigned id;            /* unique in the process */
+	unsigned restarts;      /* times it was started again */
+	unsigned failures;      /* consecutive failures, for the backoff */
+	unsigned restart_timer; /* GLib source id of a pending restart */
+	bool wanted;            /* false after an administrator unmounted it */
+	int64_t served_since;   /* g_get_monotonic_time() of the last start */
 };
 
-/* `config` must outlive the mount; the mount takes `plugin` over and
+/* The mount keeps a copy of `config`; it takes `plugin` over and
  * unloads it when freed.  A NULL plugin makes a mount that has failed
  * already (it is kept so that status and metrics can show it). */
 struct mount *mount_new(const struct mount_config *config,
@@ -83,7 +94,8 @@ void mount_set_log_level(struct mount *mount, int log_level);
  * mount has metrics = false and a thread-safe plugin). */
 bool mount_is_observed(const struct mount *mount);
 
-/* Start the mount's thread.  Returns 0 or a negative errno. */
+/* Start the mount's thread: first, or again after it stopped or failed.
+ * Returns 0 or a negative errno. */
 int mount_start(struct mount *mount);
 
 /* Wait until the mount serves (0) or has failed (negative errno; the cause
@@ -95,6 +107,10 @@ void mount_request_stop(struct mount *mount);
 
 /* Wake the loop until it returns, then join the thread. */
 void mount_wait_stopped(struct mount *mount);
+
+/* Whether this very mount (same mount id and connection) is still in the
+ * mount table. */
+bool mount_still_mounted(const struct mount *mount);
 
 /* For `fusehostd -t`: would libfuse accept this mount's options?  Returns
  * 0, or -EINVAL after libfuse has logged why. */

@@ -294,8 +294,8 @@ static void test_broken_mounts_beside_good_one(void **state)
 	mountpoint = write_hello_config(fixture, extra);
 	daemon = start_and_wait(fixture, mountpoint);
 	usleep(100 * 1000);
-	fusehostd_assert_logged(daemon, "1 of 5 mounts serving (failed: "
-					"nosuch, abi, opening, nowhere)");
+	fusehostd_assert_logged(daemon, "1 of 5 mounts serving; down: "
+					"nosuch, abi, opening, nowhere");
 	fusehostd_assert_logged(daemon, "error: opening: plugin ");
 	fusehostd_assert_logged(daemon, "[mount nosuch] plugin: plugin file ");
 	fusehostd_assert_logged(daemon, "mountpoint " );

@@ -419,7 +419,8 @@ static void test_format_fills_defaults(void **state)
 				     "subtype=memfs\nthreads = 10\n"
 				     "required = false\nlog-level = info\n"
 				     "slow-op-ms = 1000\ntrace = false\n"
-				     "metrics = true\nroot = /srv\n"
+				     "metrics = true\nrestart = on-failure\n"
+				     "restart-sec = 1\nroot = /srv\n"
 				     "size = 64M\n# label: no default\n"));
 	g_free(text);
 }

@@ -1,0 +1,499 @@
+/* The mount supervisor; see supervisor.h.
+ *
+ * A struct mount lives as long as its [mount NAME] group is in the config:
+ * restarts run the same object again, so its counters carry on.  Mount
+ * threads report back through on_started and on_lost, which hop to the
+ * main thread with g_main_context_invoke. */
+#define _GNU_SOURCE
+#include "supervisor.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "mount.h"
+#include "mountinfo.h"
+#include "plugin.h"
+
+/* A mount that served this long has recovered: its backoff starts over. */
+#define STABLE_USEC (30 * G_USEC_PER_SEC)
+
+struct supervisor {
+	struct config *config;
+	unsigned next_mount_id;
+	GMutex lock;       /* guards the array, not the mounts */
+	GPtrArray *mounts; /* struct mount *, in config order */
+};
+
+/* What a mount thread reports.  By the time the main thread reads it the
+ * mount may have been removed by a reload, so it names the mount by name
+ * and id rather than by pointer. */
+struct mount_event {
+	struct supervisor *supervisor;
+	char *name;
+	unsigned id;
+	int error;
+	bool lost;
+};
+
+static void schedule_restart(struct supervisor *supervisor,
+			     struct mount *mount);
+
+struct supervisor *supervisor_new(struct config *config)
+{
+	struct supervisor *supervisor = g_new0(struct supervisor, 1);
+
+	supervisor->config = config;
+	g_mutex_init(&supervisor->lock);
+	supervisor->mounts = g_ptr_array_new();
+	return supervisor;
+}
+
+void supervisor_free(struct supervisor *supervisor)
+{
+	g_ptr_array_unref(supervisor->mounts);
+	g_mutex_clear(&supervisor->lock);
+	config_free(supervisor->config);
+	g_free(supervisor);
+}
+
+const struct config *supervisor_config(const struct supervisor *supervisor)
+{
+	return supervisor->config;
+}
+
+GPtrArray *supervisor_lock(struct supervisor *supervisor)
+{
+	g_mutex_lock(&supervisor->lock);
+	return supervisor->mounts;
+}
+
+void supervisor_unlock(struct supervisor *supervisor)
+{
+	g_mutex_unlock(&supervisor->lock);
+}
+
+static struct mount *find_mount(struct supervisor *supervisor,
+				const char *name)
+{
+	for (guint i = 0; i < supervisor->mounts->len; i++) {
+		struct mount *mount = supervisor->mounts->pdata[i];
+
+		if (strcmp(mount->config->name, name) == 0)
+			return mount;
+	}
+	return NULL;
+}
+
+static gboolean handle_mount_event(gpointer data)
+{
+	struct mount_event *event = data;
+	struct mount *mount = find_mount(event->supervisor, event->name);
+
+	if (!mount || mount->id != event->id) {
+		/* Removed (or replaced) since: nothing to do. */
+	} else if (event->lost) {
+		/* Joins the thread, which has torn the mount down. */
+		mount_wait_stopped(mount);
+		log_info(mount->config->name, "mount is down");
+		mount->failures++;
+		schedule_restart(event->supervisor, mount);
+	} else if (event->error < 0) {
+		mount_wait_started(mount); /* joins the failed thread */
+		mount->failures++;
+		schedule_restart(event->supervisor, mount);
+	} else {
+		mount->served_since = g_get_monotonic_time();
+	}
+	g_free(event->name);
+	g_free(event);
+	return G_SOURCE_REMOVE;
+}
+
+static void post_event(struct mount *mount, int error, bool lost)
+{
+	struct mount_event *event = g_new0(struct mount_event, 1);
+
+	event->supervisor = mount->callback_data;
+	event->name = g_strdup(mount->config->name);
+	event->id = mount->id;
+	event->error = error;
+	event->lost = lost;
+	g_main_context_invoke(NULL, handle_mount_event, event);
+}
+
+static void on_mount_started(struct mount *mount, int error, void *data)
+{
+	(void)data;
+	post_event(mount, error, false);
+}
+
+static void on_mount_lost(struct mount *mount, void *data)
+{
+	(void)data;
+	post_event(mount, 0, true);
+}
+
+/* Events of a mount started asynchronously (a restart) are wanted;
+ * during the synchronous first start they are not. */
+static void start_async(struct mount *mount)
+{
+	mount->on_started = on_mount_started;
+	if (mount_start(mount) < 0)
+		mount->on_started = NULL;
+}
+
+static gboolean restart_mount(gpointer data)
+{
+	struct mount *mount = data;
+
+	mount->restart_timer = 0;
+	if (!mount->wanted || mount_get_state(mount) == MOUNT_SERVING)
+		return G_SOURCE_REMOVE;
+	__atomic_add_fetch(&mount->restarts, 1, __ATOMIC_RELAXED);
+	log_info(mount->config->name, "restarting (attempt %u)",
+		 mount->restarts);
+	start_async(mount);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_restart(struct supervisor *supervisor,
+			     struct mount *mount)
+{
+	int64_t delay_sec = mount->config->restart_sec;
+
+	(void)supervisor;
+	if (!mount->wanted || mount->config->restart == RESTART_NO ||
+	    mount->restart_timer)
+		return;
+	if (mount->served_since &&
+	    g_get_monotonic_time() - mount->served_since > STABLE_USEC)
+		mount->failures = 1;
+	for (unsigned i = 1; i < mount->failures && delay_sec > 0 &&
+			     delay_sec < CONFIG_MAX_RESTART_SEC;
+	     i++)
+		delay_sec *= 2;
+	if (delay_sec > CONFIG_MAX_RESTART_SEC)
+		delay_sec = CONFIG_MAX_RESTART_SEC;
+	log_info(mount->config->name, "restart in %" G_GINT64_FORMAT " s",
+		 delay_sec);
+	mount->restart_timer = g_timeout_add_seconds((guint)delay_sec,
+						     restart_mount, mount);
+	/* g_timeout_add_seconds(0) would still wait for the next second
+	 * boundary; a zero delay should be immediate. */
+	if (delay_sec == 0) {
+		g_source_remove(mount->restart_timer);
+		mount->restart_timer = g_idle_add(restart_mount, mount);
+	}
+}
+
+static void cancel_restart(struct mount *mount)
+{
+	if (mount->restart_timer) {
+		g_source_remove(mount->restart_timer);
+		mount->restart_timer = 0;
+	}
+}
+
+static struct mount *create_mount(struct supervisor *supervisor,
+				  const struct mount_config *config)
+{
+	struct mount *mount = mount_new(
+		config, daemon_load_plugin(supervisor->config, config));
+
+	mount->on_lost = on_mount_lost;
+	mount->callback_data = supervisor;
+	mount->id = ++supervisor->next_mount_id;
+	mount_set_slow_op_ms(mount, mount_config_slow_op_ms(supervisor->config,
+							    config));
+	return mount;
+}
+
+bool supervisor_start(struct supervisor *supervisor)
+{
+	const struct config *config = supervisor->config;
+	bool required_failed = false;
+
+	g_mutex_lock(&supervisor->lock);
+	for (guint i = 0; i < config->mounts->len; i++) {
+		struct mount *mount =
+			create_mount(supervisor, config->mounts->pdata[i]);
+
+		g_ptr_array_add(supervisor->mounts, mount);
+		mount_start(mount);
+	}
+	g_mutex_unlock(&supervisor->lock);
+
+	for (guint i = 0; i < supervisor->mounts->len; i++) {
+		struct mount *mount = supervisor->mounts->pdata[i];
+
+		if (mount_wait_started(mount) == 0) {
+			mount->served_since = g_get_monotonic_time();
+			continue;
+		}
+		if (mount->config->required) {
+			log_error(mount->config->name,
+				  "required mount failed; fusehostd stops");
+			required_failed = true;
+		} else if (mount->config->restart == RESTART_ALWAYS &&
+			   mount->plugin) {
+			mount->failures++;
+			schedule_restart(supervisor, mount);
+		} else {
+			log_error(mount->config->name, "mount skipped");
+		}
+	}
+	return !required_failed;
+}
+
+static void stop_mounts(GPtrArray *mounts, void (*progress)(void *data),
+			void *data)
+{
+	for (guint i = 0; i < mounts->len; i++) {
+		cancel_restart(mounts->pdata[i]);
+		mount_request_stop(mounts->pdata[i]);
+	}
+	for (guint i = 0; i < mounts->len; i++) {
+		if (progress)
+			progress(data);
+		mount_wait_stopped(mounts->pdata[i]);
+	}
+}
+
+void supervisor_stop(struct supervisor *supervisor,
+		     void (*progress)(void *data), void *data)
+{
+	GPtrArray *mounts;
+
+	g_mutex_lock(&supervisor->lock);
+	mounts = supervisor->mounts;
+	supervisor->mounts = g_ptr_array_new();
+	g_mutex_unlock(&supervisor->lock);
+
+	stop_mounts(mounts, progress, data);
+	for (guint i = 0; i < mounts->len; i++)
+		mount_free(mounts->pdata[i]);
+	g_ptr_array_unref(mounts);
+}
+
+/* Stop one mount and forget it. */
+static void remove_mount(struct supervisor *supervisor, struct mount *mount)
+{
+	GPtrArray *one = g_ptr_array_new();
+
+	g_mutex_lock(&supervisor->lock);
+	g_ptr_array_remove(supervisor->mounts, mount);
+	g_mutex_unlock(&supervisor->lock);
+	g_ptr_array_add(one, mount);
+	stop_mounts(one, NULL, NULL);
+	g_ptr_array_unref(one);
+	mount_free(mount);
+}
+
+/* Settings that apply without remounting, copied into the mount's own
+ * config and its layer. */
+static void apply_live_settings(struct supervisor *supervisor,
+				struct mount *mount,
+				const struct mount_config *fresh)
+{
+	struct mount_config *own = (struct mount_config *)mount->config;
+
+	own->required = fresh->required;
+	own->restart = fresh->restart;
+	own->restart_sec = fresh->restart_sec;
+	own->log_level = fresh->log_level;
+	own->slow_op_ms = fresh->slow_op_ms;
+	own->trace = fresh->trace;
+	mount_set_log_level(mount, fresh->log_level);
+	mount_set_slow_op_ms(mount,
+			     mount_config_slow_op_ms(supervisor->config, fresh));
+	if (mount_get_trace(mount) != fresh->trace)
+		log_info(fresh->name, "trace %s", fresh->trace ? "on" : "off");
+	mount_set_trace(mount, fresh->trace);
+}
+
+void supervisor_reload(struct supervisor *supervisor, struct config *fresh)
+{
+	struct config *old = supervisor->config;
+	GPtrArray *result = g_ptr_array_new();
+	GPtrArray *gone = g_ptr_array_new();
+	unsigned added = 0, removed = 0, changed = 0, kept = 0;
+
+	supervisor->config = fresh;
+	log_set_level(fresh->daemon.log_level);
+
+	/* Mounts no longer configured go first, freeing their mountpoints. */
+	for (guint i = 0; i < supervisor->mounts->len; i++) {
+		struct mount *mount = supervisor->mounts->pdata[i];
+		bool still = false;
+
+		for (guint j = 0; j < fresh->mounts->len && !still; j++)
+			still = strcmp(((struct mount_config *)
+						fresh->mounts->pdata[j])
+					       ->name,
+				       mount->config->name) == 0;
+		if (!still)
+			g_ptr_array_add(gone, mount);
+	}
+	for (guint i = 0; i < gone->len; i++) {
+		log_info(((struct mount *)gone->pdata[i])->config->name,
+			 "no longer configured: unmounting");
+		remove_mount(supervisor, gone->pdata[i]);
+		removed++;
+	}
+
+	for (guint i = 0; i < fresh->mounts->len; i++) {
+		const struct mount_config *config = fresh->mounts->pdata[i];
+		struct mount *mount = find_mount(supervisor, config->name);
+
+		if (mount && mount_config_same_mount(mount->config, config)) {
+			apply_live_settings(supervisor, mount, config);
+			g_ptr_array_add(result, mount);
+			kept++;
+			continue;
+		}
+		if (mount) {
+			log_info(config->name, "configuration changed: "
+					       "remounting");
+			remove_mount(supervisor, mount);
+			changed++;
+		} else {
+			added++;
+		}
+		mount = create_mount(supervisor, config);
+		g_ptr_array_add(result, mount);
+		start_async(mount);
+	}
+
+	g_mutex_lock(&supervisor->lock);
+	g_ptr_array_unref(supervisor->mounts);
+	supervisor->mounts = result;
+	g_mutex_unlock(&supervisor->lock);
+	g_ptr_array_unref(gone);
+	config_free(old);
+	log_info(NULL,
+		 "configuration reloaded: %u added, %u removed, %u changed, "
+		 "%u unchanged",
+		 added, removed, changed, kept);
+}
+
+void supervisor_check_mount_table(struct supervisor *supervisor)
+{
+	for (guint i = 0; i < supervisor->mounts->len; i++) {
+		struct mount *mount = supervisor->mounts->pdata[i];
+
+		if (mount_get_state(mount) != MOUNT_SERVING ||
+		    mount_still_mounted(mount))
+			continue;
+		/* Lazily unmounted while files were open: the loop still
+		 * runs but the mount is gone.  Stop it; it is then lost. */
+		log_warning(mount->config->name,
+			    "%s was unmounted from outside fusehostd (it is "
+			    "gone from the mount table)",
+			    mount->config->mountpoint);
+		mount_request_stop(mount);
+		mount_wait_stopped(mount);
+		log_info(mount->config->name, "mount is down");
+		mount->failures++;
+		schedule_restart(supervisor, mount);
+	}
+}
+
+static int lookup(struct supervisor *supervisor, const char *name,
+		  struct mount **mount)
+{
+	*mount = find_mount(supervisor, name);
+	return *mount ? 0 : -ENOENT;
+}
+
+int supervisor_unmount(struct supervisor *supervisor, const char *name)
+{
+	struct mount *mount;
+	int result = lookup(supervisor, name, &mount);
+
+	if (result < 0)
+		return result;
+	mount->wanted = false;
+	cancel_restart(mount);
+	if (mount_get_state(mount) != MOUNT_SERVING)
+		return -EALREADY;
+	log_info(name, "unmounting on request");
+	mount_request_stop(mount);
+	mount_wait_stopped(mount);
+	return 0;
+}
+
+int supervisor_mount(struct supervisor *supervisor, const char *name)
+{
+	struct mount *mount;
+	int result = lookup(supervisor, name, &mount);
+
+	if (result < 0)
+		return result;
+	if (!mount->plugin)
+		return -ENOEXEC;
+	mount->wanted = true;
+	cancel_restart(mount);
+	if (mount_get_state(mount) == MOUNT_SERVING)
+		return -EALREADY;
+	log_info(name, "mounting on request");
+	mount->failures = 0;
+	mount_start(mount);
+	result = mount_wait_started(mount);
+	if (result == 0)
+		mount->served_since = g_get_monotonic_time();
+	return result;
+}
+
+int supervisor_remount(struct supervisor *supervisor, const char *name)
+{
+	struct mount *mount;
+	int result = lookup(supervisor, name, &mount);
+
+	if (result < 0)
+		return result;
+	if (mount_get_state(mount) == MOUNT_SERVING) {
+		log_info(name, "remounting on request");
+		mount_request_stop(mount);
+		mount_wait_stopped(mount);
+	}
+	return supervisor_mount(supervisor, name);
+}
+
+int supervisor_set_trace(struct supervisor *supervisor, const char *name,
+			 bool trace)
+{
+	struct mount *mount;
+	int result = lookup(supervisor, name, &mount);
+
+	if (result < 0)
+		return result;
+	mount_set_trace(mount, trace);
+	log_info(name, "trace %s", trace ? "on" : "off");
+	return 0;
+}
+
+char *supervisor_status(struct supervisor *supervisor)
+{
+	GString *failed = g_string_new("");
+	unsigned serving = 0;
+	char *status;
+
+	for (guint i = 0; i < supervisor->mounts->len; i++) {
+		struct mount *mount = supervisor->mounts->pdata[i];
+
+		if (mount_get_state(mount) == MOUNT_SERVING)
+			serving++;
+		else if (mount->wanted)
+			g_string_append_printf(failed, "%s%s",
+					       failed->len ? ", " : "",
+					       mount->config->name);
+	}
+	status = g_strdup_printf("%u of %u mounts serving%s%s", serving,
+				 supervisor->mounts->len,
+				 failed->len ? "; down: " : "", failed->str);
+	g_string_free(failed, TRUE);
+	return status;
+}

@@ -1,0 +1,56 @@
+/* The set of mounts the configuration asks for, kept true to it: started
+ * at boot, restarted with backoff when lost, changed by difference on
+ * reload, and taken down or brought up on an administrator's request.
+ *
+ * Everything here runs in the main thread.  The list of mounts is also
+ * read by other threads (metrics scrapes, control requests), which take
+ * supervisor_lock() around the reading. */
+#ifndef FUSEHOST_SUPERVISOR_H
+#define FUSEHOST_SUPERVISOR_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+struct config;
+struct mount;
+
+struct supervisor;
+
+/* Takes the config over. */
+struct supervisor *supervisor_new(struct config *config);
+void supervisor_free(struct supervisor *supervisor);
+
+const struct config *supervisor_config(const struct supervisor *supervisor);
+
+/* Start every mount and wait for each to serve or fail.  Returns false if
+ * a required mount failed (the caller then stops everything). */
+bool supervisor_start(struct supervisor *supervisor);
+
+/* Stop every mount in parallel; `progress` is called before each wait so
+ * the caller can ask systemd for more time. */
+void supervisor_stop(struct supervisor *supervisor,
+		     void (*progress)(void *data), void *data);
+
+/* Apply a new config by difference; takes it over.  Mounts that did not
+ * change are not touched. */
+void supervisor_reload(struct supervisor *supervisor, struct config *fresh);
+
+/* The mount table changed: notice mounts that vanished behind our back. */
+void supervisor_check_mount_table(struct supervisor *supervisor);
+
+/* Administrator requests.  Each returns 0, -ENOENT for an unknown mount,
+ * or another negative errno (logged). */
+int supervisor_mount(struct supervisor *supervisor, const char *name);
+int supervisor_unmount(struct supervisor *supervisor, const char *name);
+int supervisor_remount(struct supervisor *supervisor, const char *name);
+int supervisor_set_trace(struct supervisor *supervisor, const char *name,
+			 bool trace);
+
+/* "3 of 4 mounts serving; failed: scratch" */
+char *supervisor_status(struct supervisor *supervisor);
+
+/* The mounts (struct mount *), for reading under the lock. */
+GPtrArray *supervisor_lock(struct supervisor *supervisor);
+void supervisor_unlock(struct supervisor *supervisor);
+
+#endif
