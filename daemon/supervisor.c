@@ -211,34 +211,31 @@ static struct mount *create_mount(struct supervisor *supervisor,
 	return mount;
 }
 
-bool supervisor_start(struct supervisor *supervisor)
+/* Start the mounts in parallel and wait for each to serve or fail.
+ * At boot, returns false if a required one failed; later (a reload), a
+ * failed mount is retried per its restart policy instead. */
+static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
+			   bool boot)
 {
-	const struct config *config = supervisor->config;
 	bool required_failed = false;
 
-	g_mutex_lock(&supervisor->lock);
-	for (guint i = 0; i < config->mounts->len; i++) {
-		struct mount *mount =
-			create_mount(supervisor, config->mounts->pdata[i]);
-
-		g_ptr_array_add(supervisor->mounts, mount);
-		mount_start(mount);
-	}
-	g_mutex_unlock(&supervisor->lock);
-
-	for (guint i = 0; i < supervisor->mounts->len; i++) {
-		struct mount *mount = supervisor->mounts->pdata[i];
+	for (guint i = 0; i < mounts->len; i++)
+		mount_start(mounts->pdata[i]);
+	for (guint i = 0; i < mounts->len; i++) {
+		struct mount *mount = mounts->pdata[i];
 
 		if (mount_wait_started(mount) == 0) {
 			mount->served_since = g_get_monotonic_time();
 			continue;
 		}
-		if (mount->config->required) {
+		if (boot && mount->config->required) {
 			log_error(mount->config->name,
 				  "required mount failed; fusehostd stops");
 			required_failed = true;
-		} else if (mount->config->restart == RESTART_ALWAYS &&
-			   mount->plugin) {
+		} else if (mount->plugin &&
+			   (mount->config->restart == RESTART_ALWAYS ||
+			    (!boot && mount->config->restart ==
+					      RESTART_ON_FAILURE))) {
 			mount->failures++;
 			schedule_restart(supervisor, mount);
 		} else {
@@ -246,6 +243,19 @@ bool supervisor_start(struct supervisor *supervisor)
 		}
 	}
 	return !required_failed;
+}
+
+bool supervisor_start(struct supervisor *supervisor)
+{
+	const struct config *config = supervisor->config;
+
+	g_mutex_lock(&supervisor->lock);
+	for (guint i = 0; i < config->mounts->len; i++)
+		g_ptr_array_add(supervisor->mounts,
+				create_mount(supervisor,
+					     config->mounts->pdata[i]));
+	g_mutex_unlock(&supervisor->lock);
+	return start_and_wait(supervisor, supervisor->mounts, true);
 }
 
 static void stop_mounts(GPtrArray *mounts, void (*progress)(void *data),
@@ -319,6 +329,7 @@ void supervisor_reload(struct supervisor *supervisor, struct config *fresh)
 	struct config *old = supervisor->config;
 	GPtrArray *result = g_ptr_array_new();
 	GPtrArray *gone = g_ptr_array_new();
+	GPtrArray *fresh_mounts = g_ptr_array_new();
 	unsigned added = 0, removed = 0, changed = 0, kept = 0;
 
 	supervisor->config = fresh;
@@ -364,13 +375,17 @@ void supervisor_reload(struct supervisor *supervisor, struct config *fresh)
 		}
 		mount = create_mount(supervisor, config);
 		g_ptr_array_add(result, mount);
-		start_async(mount);
+		g_ptr_array_add(fresh_mounts, mount);
 	}
 
 	g_mutex_lock(&supervisor->lock);
 	g_ptr_array_unref(supervisor->mounts);
 	supervisor->mounts = result;
 	g_mutex_unlock(&supervisor->lock);
+	/* A running daemon does not stop for a required mount that fails
+	 * on reload: it is reported, and restarted per its policy. */
+	start_and_wait(supervisor, fresh_mounts, false);
+	g_ptr_array_unref(fresh_mounts);
 	g_ptr_array_unref(gone);
 	config_free(old);
 	log_info(NULL,

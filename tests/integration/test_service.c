@@ -1,0 +1,380 @@
+/* Integration tests of fusehostd as a service: the sd_notify sequence seen
+ * by a NOTIFY_SOCKET of the test's own, reload by difference (with a file
+ * held open in a mount that must not be touched), mounts that heal after
+ * being unmounted from outside, and the systemd unit passing
+ * systemd-analyze verify. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 5000
+
+struct fixture {
+	char *dir;
+	char *config;
+	struct fusehostd *daemon;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fixture = g_new0(struct fixture, 1);
+
+	fixture->dir = test_dir_create();
+	fixture->config = test_path(fixture->dir, "fusehost.conf");
+	*state = fixture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fixture = *state;
+
+	if (fixture->daemon)
+		fusehostd_free(fixture->daemon);
+	test_dir_remove(fixture->dir);
+	g_free(fixture->config);
+	g_free(fixture);
+	return 0;
+}
+
+/* Wait until the log contains `text`; false on timeout. */
+static bool wait_for_log(struct fixture *fixture, const char *text,
+			 int timeout_ms)
+{
+	long long deadline = test_now_ms() + timeout_ms;
+
+	do {
+		char *log = fusehostd_log(fixture->daemon);
+		bool found = strstr(log, text) != NULL;
+
+		g_free(log);
+		if (found)
+			return true;
+		usleep(10 * 1000);
+	} while (test_now_ms() < deadline);
+	return false;
+}
+
+static void assert_log_soon(struct fixture *fixture, const char *text)
+{
+	if (!wait_for_log(fixture, text, START_TIMEOUT_MS)) {
+		char *log = fusehostd_log(fixture->daemon);
+
+		print_error("daemon log:\n%s", log);
+		fail_msg("daemon did not log '%s'", text);
+	}
+}
+
+/* The next notification datagram, or NULL after timeout_ms. */
+static char *next_notification(int fd, int timeout_ms)
+{
+	struct timeval timeout = { .tv_sec = timeout_ms / 1000,
+				   .tv_usec = (timeout_ms % 1000) * 1000 };
+	char buffer[4096];
+	ssize_t length;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	length = recv(fd, buffer, sizeof(buffer) - 1, 0);
+	if (length <= 0)
+		return NULL;
+	buffer[length] = '\0';
+	return g_strdup(buffer);
+}
+
+/* Skip notifications until one contains `text`; it is returned. */
+static char *expect_notification(int fd, const char *text)
+{
+	long long deadline = test_now_ms() + START_TIMEOUT_MS;
+
+	while (test_now_ms() < deadline) {
+		char *message = next_notification(fd, 1000);
+
+		if (message && strstr(message, text))
+			return message;
+		g_free(message);
+	}
+	fail_msg("no notification with '%s'", text);
+	return NULL;
+}
+
+static void test_notify_sequence(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "h");
+	char *socket_path = test_path(fixture->dir, "notify");
+	struct sockaddr_un address = { .sun_family = AF_UNIX };
+	char *text = g_strdup_printf("[mount h]\nplugin = hello\n"
+				     "mountpoint = %s\n",
+				     mountpoint);
+	char *message;
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	g_strlcpy(address.sun_path, socket_path, sizeof(address.sun_path));
+	assert_int_equal(bind(fd, (struct sockaddr *)&address,
+			      sizeof(address)),
+			 0);
+	test_write_file(fixture->config, text);
+	setenv("NOTIFY_SOCKET", socket_path, 1);
+	setenv("WATCHDOG_USEC", "400000", 1);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+
+	message = expect_notification(fd, "READY=1");
+	/* Ready means serving. */
+	assert_true(is_fuse_mounted(mountpoint));
+	assert_non_null(strstr(message, "STATUS=1 of 1 mounts serving"));
+	g_free(message);
+	g_free(expect_notification(fd, "WATCHDOG=1"));
+	g_free(expect_notification(fd, "WATCHDOG=1"));
+
+	kill(fixture->daemon->pid, SIGHUP);
+	message = expect_notification(fd, "RELOADING=1");
+	assert_non_null(strstr(message, "MONOTONIC_USEC="));
+	g_free(message);
+	g_free(expect_notification(fd, "READY=1"));
+
+	kill(fixture->daemon->pid, SIGTERM);
+	g_free(expect_notification(fd, "STOPPING=1"));
+	assert_int_equal(fusehostd_wait(fixture->daemon, STOP_TIMEOUT_MS), 0);
+	close(fd);
+	g_free(text);
+	g_free(socket_path);
+	g_free(mountpoint);
+}
+
+static char *mount_group(const char *name, const char *plugin,
+			 const char *mountpoint, const char *extra)
+{
+	return g_strdup_printf("[mount %s]\nplugin = %s\nmountpoint = %s\n%s",
+			       name, plugin, mountpoint, extra ? extra : "");
+}
+
+/* One reload adds, removes, changes and keeps mounts; a process writing
+ * through a file it holds open in the kept mount never notices. */
+static void test_reload_by_difference(void **state)
+{
+	struct fixture *fixture = *state;
+	char *kept = test_subdir(fixture->dir, "kept");
+	char *gone = test_subdir(fixture->dir, "gone");
+	char *changed = test_subdir(fixture->dir, "changed");
+	char *added = test_subdir(fixture->dir, "added");
+	char *kept_group = mount_group("kept", "memfs", kept,
+				       "options = default_permissions\n");
+	char *gone_group = mount_group("gone", "hello", gone, NULL);
+	char *changed_before = mount_group("changed", "hello", changed,
+					   "greeting = before\n");
+	char *changed_after = mount_group("changed", "hello", changed,
+					  "greeting = after\n");
+	char *added_group = mount_group("added", "hello", added, NULL);
+	char *before = g_strconcat(kept_group, gone_group, changed_before,
+				   NULL);
+	char *after = g_strconcat(kept_group, changed_after, added_group,
+				  "trace = false\n", NULL);
+	char *held_path = test_path(kept, "held");
+	char *greeting_path = test_path(changed, "hello");
+	char *added_path = test_path(added, "hello");
+	char *held_text;
+	char *greeting;
+	int held;
+
+	test_write_file(fixture->config, before);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_log_soon(fixture, "3 of 3 mounts serving");
+	held = open(held_path, O_CREAT | O_RDWR, 0644);
+	assert_true(held >= 0);
+	assert_int_equal(write(held, "before ", 7), 7);
+
+	for (int round = 0; round < 3; round++) {
+		test_write_file(fixture->config, round % 2 ? before : after);
+		kill(fixture->daemon->pid, SIGHUP);
+		/* Each direction adds one, removes one, changes one. */
+		assert_log_soon(fixture, round % 2 ? "reloaded: 1 added, 1 "
+						     "removed, 1 changed, 1 "
+						     "unchanged\ninfo: 3 of 3"
+						   : "reloaded: 1 added, 1 "
+						     "removed, 1 changed, 1 "
+						     "unchanged\n");
+		assert_int_equal(write(held, "x", 1), 1);
+	}
+	/* Back to `after`: the last round applied `before` again. */
+	test_write_file(fixture->config, after);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_true(wait_for_fuse_mount(added, START_TIMEOUT_MS));
+	assert_true(wait_for_no_fuse_mount(gone, START_TIMEOUT_MS));
+	assert_int_equal(write(held, " after", 6), 6);
+	assert_int_equal(close(held), 0);
+	held_text = test_read_file(held_path);
+	assert_string_equal(held_text, "before xxx after");
+	greeting = test_read_file(greeting_path);
+	assert_string_equal(greeting, "after\n");
+	g_free(greeting);
+	greeting = test_read_file(added_path);
+	assert_string_equal(greeting, "Hello, world!\n");
+
+	/* The kept mount was mounted once, whatever happened around it. */
+	{
+		char *log = fusehostd_log(fixture->daemon);
+		unsigned count = 0;
+
+		for (char *at = strstr(log, "kept: serving plugin"); at;
+		     at = strstr(at + 1, "kept: serving plugin"))
+			count++;
+		assert_int_equal(count, 1);
+		g_free(log);
+	}
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	g_free(greeting);
+	g_free(held_text);
+	g_free(added_path);
+	g_free(greeting_path);
+	g_free(held_path);
+	g_free(after);
+	g_free(before);
+	g_free(added_group);
+	g_free(changed_after);
+	g_free(changed_before);
+	g_free(gone_group);
+	g_free(kept_group);
+	g_free(added);
+	g_free(changed);
+	g_free(gone);
+	g_free(kept);
+}
+
+/* An invalid config on reload changes nothing and says so. */
+static void test_invalid_reload_keeps_serving(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "h");
+	char *group = mount_group("h", "hello", mountpoint, NULL);
+	char *broken = g_strconcat(group, "bogus-key-for-hello = 1\n"
+					  "threads = many\n",
+				   NULL);
+	const char *const expected[] = { "threads: 'many'",
+					 "configuration invalid", NULL };
+	char *path = test_path(mountpoint, "hello");
+	char *text;
+
+	test_write_file(fixture->config, group);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_log_soon(fixture, "1 of 1 mounts serving");
+	test_write_file(fixture->config, broken);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_log_soon(fixture, "last reload failed: configuration invalid");
+	text = test_read_file(path);
+	assert_string_equal(text, "Hello, world!\n");
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(text);
+	g_free(path);
+	g_free(broken);
+	g_free(group);
+	g_free(mountpoint);
+}
+
+/* Unmounted from outside (fusermount3 -u; umount -l with a file open):
+ * the mount is noticed gone, counted, and serves again. */
+static void test_mounts_heal(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "h");
+	char *group = mount_group("h", "hello", mountpoint,
+				  "restart-sec = 0\n");
+	const char *const expected[] = { "was unmounted from outside", NULL };
+	char *path = test_path(mountpoint, "hello");
+	char *text;
+	int held;
+
+	test_write_file(fixture->config, group);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_log_soon(fixture, "1 of 1 mounts serving");
+
+	assert_int_equal(test_shell("fusermount3 -u %s", mountpoint), 0);
+	assert_log_soon(fixture, "restarting (attempt 1)");
+	assert_true(wait_for_fuse_mount(mountpoint, START_TIMEOUT_MS));
+	assert_log_soon(fixture, "attempt 1)\n");
+	text = test_read_file(path);
+	assert_string_equal(text, "Hello, world!\n");
+	g_free(text);
+
+	held = open(path, O_RDONLY);
+	assert_true(held >= 0);
+	assert_int_equal(test_shell("umount -l %s", mountpoint), 0);
+	assert_log_soon(fixture, "restarting (attempt 2)");
+	assert_true(wait_for_fuse_mount(mountpoint, START_TIMEOUT_MS));
+	close(held);
+	text = test_read_file(path);
+	assert_string_equal(text, "Hello, world!\n");
+	g_free(text);
+
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	assert_false(is_fuse_mounted(mountpoint));
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(path);
+	g_free(group);
+	g_free(mountpoint);
+}
+
+/* The shipped unit passes systemd-analyze verify. */
+static void test_unit_verifies(void **state)
+{
+	struct fixture *fixture = *state;
+	char *unit = test_path(fixture->dir, "fusehostd.service");
+	char *sbindir = g_path_get_dirname(test_fusehostd_path());
+
+	assert_int_equal(test_shell("sed -e 's|@SBINDIR@|%s|g' "
+				    "-e 's|@SYSCONFDIR@|/etc|g' "
+				    "systemd/fusehostd.service.in > %s",
+				    sbindir, unit),
+			 0);
+	assert_int_equal(test_shell("systemd-analyze verify --man=no %s",
+				    unit),
+			 0);
+	g_free(sbindir);
+	g_free(unit);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_notify_sequence, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reload_by_difference,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_invalid_reload_keeps_serving, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mounts_heal, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unit_verifies, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
+}
