@@ -23,11 +23,12 @@ CC    ?= cc
 
 # Debian 12 packages the build and the tests need.
 DEBIAN_PACKAGES := build-essential pkg-config libfuse3-dev fuse3 \
-	libglib2.0-dev libsystemd-dev libcmocka-dev libmicrohttpd-dev attr \
+	libglib2.0-dev libsystemd-dev libcmocka-dev libmicrohttpd-dev \
+	libjson-glib-dev libcurl4-openssl-dev attr \
 	prometheus curl
 
 PKG_CONFIG ?= pkg-config
-PKGS       := fuse3 glib-2.0 libsystemd libmicrohttpd
+PKGS       := fuse3 glib-2.0 libsystemd libmicrohttpd json-glib-1.0
 
 OPTFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
@@ -57,13 +58,20 @@ PLUGINS := $(notdir $(wildcard plugins/*))
 PLUGIN_FILES := $(PLUGINS:%=$(BUILD)/plugins/%.so)
 
 .PHONY: all check demo install clean deps tests bench
-all: $(BUILD)/fusehostd $(PLUGIN_FILES) $(BUILD)/fusehost.pc
+all: $(BUILD)/fusehostd $(BUILD)/fusehostctl $(PLUGIN_FILES) $(BUILD)/fusehost.pc
 
 $(BUILD)/daemon/%.o: daemon/%.c $(HEADERS) | $(BUILD)/daemon
 	$(CC) $(DAEMON_CFLAGS) -c $< -o $@
 
 $(BUILD)/fusehostd: $(DAEMON_OBJECTS)
 	$(CC) $(OPTFLAGS) $(DAEMON_LDFLAGS) $^ -o $@ $(LIBS)
+
+# fusehostctl reads the config (for control-socket) with the daemon's code.
+CTL_OBJECTS := $(BUILD)/daemon/config.o $(BUILD)/daemon/options.o \
+	$(BUILD)/daemon/log.o
+$(BUILD)/fusehostctl: ctl/fusehostctl.c $(CTL_OBJECTS) $(HEADERS)
+	$(CC) $(DAEMON_CFLAGS) -Idaemon $(filter %.c %.o,$^) -o $@ $(LIBS) \
+	  $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 
 $(BUILD)/plugins/%.so: plugins/%/*.c include/fusehost/plugin.h | $(BUILD)/plugins
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $(filter %.c,$^) -o $@ $(LIBS)
@@ -116,7 +124,9 @@ install: all
 	  $(DESTDIR)$(INCLUDEDIR)/fusehost $(DESTDIR)$(LIBDIR)/pkgconfig \
 	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	  $(DESTDIR)$(SYSCONFDIR)/fusehost.d $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(BUILD)/fusehostd $(DESTDIR)$(SBINDIR)/fusehostd
+	install -m 755 $(BUILD)/fusehostctl $(DESTDIR)$(BINDIR)/fusehostctl
 	install -m 644 $(PLUGIN_FILES) $(DESTDIR)$(PLUGINDIR)/
 	install -m 644 include/fusehost/*.h $(DESTDIR)$(INCLUDEDIR)/fusehost/
 	install -m 644 $(BUILD)/fusehost.pc $(DESTDIR)$(LIBDIR)/pkgconfig/

@@ -15,8 +15,8 @@
 #define MOUNT_GROUP_PREFIX "mount "
 
 static const char *const daemon_keys[] = {
-	"plugin-dir", "log-level", "log-target", "metrics-listen", "slow-op-ms",
-	NULL
+	"plugin-dir",	 "log-level",	  "log-target", "metrics-listen",
+	"slow-op-ms",	 "control-socket", "control-group", NULL
 };
 static const char *const mount_host_keys[] = {
 	"plugin", "mountpoint", "options", "threads", "required",
@@ -77,6 +77,8 @@ void config_free(struct config *config)
 	g_free(config->dropin_dir);
 	g_free(config->daemon.plugin_dir);
 	g_free(config->daemon.metrics_listen);
+	g_free(config->daemon.control_socket);
+	g_free(config->daemon.control_group);
 	g_ptr_array_unref(config->mounts);
 	g_free(config);
 }
@@ -355,6 +357,18 @@ static void load_daemon_group(struct config *config, GKeyFile *keyfile,
 				g_free(host);
 				g_free(port);
 			}
+		} else if (strcmp(*key, "control-socket") == 0) {
+			g_free(config->daemon.control_socket);
+			config->daemon.control_socket = g_strdup(value);
+			if (*value && !g_path_is_absolute(value))
+				add_error(errors,
+					  "%s: [daemon] control-socket: '%s' is "
+					  "not an absolute path (empty disables "
+					  "the control socket)%s",
+					  file, value, comment_hint(value));
+		} else if (strcmp(*key, "control-group") == 0) {
+			g_free(config->daemon.control_group);
+			config->daemon.control_group = g_strdup(value);
 		} else if (strcmp(*key, "slow-op-ms") == 0) {
 			parse_slow_op_ms(value, &config->daemon.slow_op_ms,
 					 file, "daemon", errors);
@@ -672,6 +686,8 @@ struct config *config_load(const char *path, const char *default_plugin_dir,
 	config->daemon.log_target = LOG_TARGET_AUTO;
 	config->daemon.metrics_listen = g_strdup(CONFIG_DEFAULT_METRICS_LISTEN);
 	config->daemon.slow_op_ms = CONFIG_DEFAULT_SLOW_OP_MS;
+	config->daemon.control_socket = g_strdup(CONFIG_DEFAULT_CONTROL_SOCKET);
+	config->daemon.control_group = g_strdup("");
 	config->mounts = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)mount_config_free);
 
@@ -821,6 +837,10 @@ char *config_format(const struct config *config,
 			       config->daemon.metrics_listen);
 	g_string_append_printf(out, "slow-op-ms = %" G_GINT64_FORMAT "\n",
 			       config->daemon.slow_op_ms);
+	g_string_append_printf(out, "control-socket = %s\n",
+			       config->daemon.control_socket);
+	g_string_append_printf(out, "control-group = %s\n",
+			       config->daemon.control_group);
 
 	for (guint i = 0; i < config->mounts->len; i++) {
 		const struct mount_config *mount = config->mounts->pdata[i];

@@ -61,6 +61,7 @@ struct mount_config {
 
 #define CONFIG_DEFAULT_METRICS_LISTEN "127.0.0.1:9464"
 #define CONFIG_DEFAULT_SLOW_OP_MS 1000
+#define CONFIG_DEFAULT_CONTROL_SOCKET "/run/fusehost/control.sock"
 
 struct daemon_config {
 	char *plugin_dir;
@@ -68,6 +69,8 @@ struct daemon_config {
 	enum log_target log_target;
 	char *metrics_listen; /* "" disables */
 	int64_t slow_op_ms;
+	char *control_socket; /* "" disables */
+	char *control_group;  /* "": only root may change state */
 };
 
 struct config {

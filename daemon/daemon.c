@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "metrics_server.h"
 #include "mount.h"
@@ -35,6 +36,7 @@ struct daemon {
 	GMainLoop *loop;
 	int exit_status;
 	struct metrics_server *metrics;
+	struct control *control;
 	pid_t command_pid; /* 0: no --run command running */
 	int mount_table_fd;
 };
@@ -132,15 +134,17 @@ static void start_metrics(struct daemon *daemon)
 			metrics_server_start(listen, daemon->supervisor);
 }
 
-/* SIGHUP: apply the configuration by difference. */
-static void reload(struct daemon *daemon)
+/* SIGHUP or a control request: apply the configuration by difference.
+ * Returns 0, or -EINVAL with *message when the new one is invalid. */
+static int reload(void *data, char **message)
 {
+	struct daemon *daemon = data;
 	char *old_listen = g_strdup(
 		supervisor_config(daemon->supervisor)->daemon.metrics_listen);
 	struct config *fresh;
 
 	notify_reloading();
-	log_info(NULL, "SIGHUP received: reloading the configuration");
+	log_info(NULL, "reloading the configuration");
 	fresh = reread_config(daemon);
 	if (!fresh) {
 		log_error(NULL, "configuration invalid; everything stays as "
@@ -148,7 +152,10 @@ static void reload(struct daemon *daemon)
 		report_status(daemon, true,
 			      "; last reload failed: configuration invalid");
 		g_free(old_listen);
-		return;
+		if (message)
+			*message = g_strdup("configuration invalid; nothing "
+					    "changed (see the daemon's log)");
+		return -EINVAL;
 	}
 	supervisor_reload(daemon->supervisor, fresh);
 	if (strcmp(old_listen, fresh->daemon.metrics_listen) != 0) {
@@ -158,6 +165,7 @@ static void reload(struct daemon *daemon)
 	}
 	g_free(old_listen);
 	report_status(daemon, true, NULL);
+	return 0;
 }
 
 /* SIGUSR2: apply only what changes without remounting. */
@@ -210,7 +218,7 @@ static gboolean on_signal(gint fd, GIOCondition condition, gpointer data)
 		apply_live_settings(daemon);
 		break;
 	case SIGHUP:
-		reload(daemon);
+		reload(daemon, NULL);
 		break;
 	default:
 		if (daemon->command_pid > 0) {
@@ -338,6 +346,11 @@ int daemon_run(struct config *config, const char *run_command)
 		goto stop;
 	}
 	start_metrics(&daemon);
+	if (*config->daemon.control_socket)
+		daemon.control = control_start(config->daemon.control_socket,
+					       config->daemon.control_group,
+					       daemon.supervisor, reload,
+					       &daemon);
 	report_status(&daemon, true, NULL);
 	if (run_command && start_command(&daemon, run_command) < 0)
 		daemon.exit_status = EXIT_FAILURE;
@@ -346,6 +359,7 @@ int daemon_run(struct config *config, const char *run_command)
 
 stop:
 	notify_stopping("unmounting everything");
+	control_stop(daemon.control);
 	metrics_server_stop(daemon.metrics);
 	supervisor_stop(daemon.supervisor, extend_stop_timeout, NULL);
 	log_info(NULL, "all mounts stopped");

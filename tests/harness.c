@@ -161,7 +161,8 @@ static void disable_metrics_by_default(const char *config)
 	if (g_str_has_suffix(config, ".conf") &&
 	    !g_file_test(dropins, G_FILE_TEST_EXISTS)) {
 		g_mkdir_with_parents(dropins, 0755);
-		test_write_file(path, "[daemon]\nmetrics-listen =\n");
+		test_write_file(path, "[daemon]\nmetrics-listen =\n"
+				      "control-socket =\n");
 	}
 	g_free(path);
 	g_free(dropins);

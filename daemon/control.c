@@ -1,0 +1,582 @@
+/* The control socket; see control.h.
+ *
+ * libmicrohttpd serves the socket from its own thread.  Reading state
+ * takes the supervisor's lock; changing it is handed to the main thread
+ * (where the supervisor lives) and the request waits for the answer. */
+#define _GNU_SOURCE
+#include "control.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <json-glib/json-glib.h>
+#include <microhttpd.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "mount.h"
+#include "mountinfo.h"
+#include "stats.h"
+#include "supervisor.h"
+
+#ifndef FUSEHOST_VERSION
+#define FUSEHOST_VERSION "0.0"
+#endif
+
+#define MAX_BODY 4096
+
+struct control {
+	struct MHD_Daemon *http;
+	char *path;
+	gid_t group; /* (gid_t)-1: none */
+	struct supervisor *supervisor;
+	control_reload_function reload;
+	void *reload_data;
+	int64_t started; /* g_get_monotonic_time() */
+};
+
+enum action { ACTION_MOUNT, ACTION_UNMOUNT, ACTION_REMOUNT, ACTION_TRACE,
+	      ACTION_RELOAD };
+
+/* A state change handed to the main thread. */
+struct call {
+	struct control *control;
+	enum action action;
+	char *name;
+	bool trace;
+	int result;
+	char *message;
+	GMutex lock;
+	GCond done;
+	bool finished;
+};
+
+struct request {
+	GString *body;
+};
+
+static gboolean run_call(gpointer data)
+{
+	struct call *call = data;
+	struct supervisor *supervisor = call->control->supervisor;
+
+	switch (call->action) {
+	case ACTION_MOUNT:
+		call->result = supervisor_mount(supervisor, call->name);
+		break;
+	case ACTION_UNMOUNT:
+		call->result = supervisor_unmount(supervisor, call->name);
+		break;
+	case ACTION_REMOUNT:
+		call->result = supervisor_remount(supervisor, call->name);
+		break;
+	case ACTION_TRACE:
+		call->result = supervisor_set_trace(supervisor, call->name,
+						    call->trace);
+		break;
+	case ACTION_RELOAD:
+		call->result = call->control->reload(call->control->reload_data,
+						     &call->message);
+		break;
+	}
+	g_mutex_lock(&call->lock);
+	call->finished = true;
+	g_cond_signal(&call->done);
+	g_mutex_unlock(&call->lock);
+	return G_SOURCE_REMOVE;
+}
+
+static void run_in_main_thread(struct call *call)
+{
+	g_mutex_init(&call->lock);
+	g_cond_init(&call->done);
+	g_main_context_invoke(NULL, run_call, call);
+	g_mutex_lock(&call->lock);
+	while (!call->finished)
+		g_cond_wait(&call->done, &call->lock);
+	g_mutex_unlock(&call->lock);
+	g_cond_clear(&call->done);
+	g_mutex_clear(&call->lock);
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *connection,
+				  unsigned status, const char *type,
+				  char *text)
+{
+	struct MHD_Response *response = MHD_create_response_from_buffer(
+		strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result result;
+
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	result = MHD_queue_response(connection, status, response);
+	MHD_destroy_response(response);
+	return result;
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *connection,
+				  unsigned status, JsonBuilder *builder)
+{
+	JsonNode *root = json_builder_get_root(builder);
+	char *text = json_to_string(root, TRUE);
+	char *line = g_strconcat(text, "\n", NULL);
+
+	json_node_unref(root);
+	g_object_unref(builder);
+	g_free(text);
+	return reply_text(connection, status, "application/json", line);
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *connection,
+				   unsigned status, const char *message)
+{
+	JsonBuilder *builder = json_builder_new();
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "error");
+	json_builder_add_string_value(builder, message);
+	json_builder_end_object(builder);
+	return reply_json(connection, status, builder);
+}
+
+static const char *state_name(struct mount *mount, GPtrArray *table)
+{
+	switch (mount_get_state(mount)) {
+	case MOUNT_STARTING:
+		return "starting";
+	case MOUNT_SERVING:
+		/* What the kernel says wins over what the mount believes. */
+		return mountinfo_find_id(table, mount->mount_id) ? "serving"
+								 : "gone";
+	case MOUNT_STOPPED:
+		return mount->wanted ? "down" : "unmounted";
+	case MOUNT_FAILED:
+	default:
+		return mount->wanted ? "failed" : "unmounted";
+	}
+}
+
+static void add_mount(JsonBuilder *builder, struct mount *mount,
+		      GPtrArray *table, bool with_counts)
+{
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "name");
+	json_builder_add_string_value(builder, mount->config->name);
+	json_builder_set_member_name(builder, "state");
+	json_builder_add_string_value(builder, state_name(mount, table));
+	json_builder_set_member_name(builder, "plugin");
+	json_builder_add_string_value(builder, mount_plugin_name(mount));
+	json_builder_set_member_name(builder, "mountpoint");
+	json_builder_add_string_value(builder, mount->config->mountpoint);
+	if (with_counts) {
+		uint64_t operations = 0, errors = 0;
+
+		if (mount->plugin && mount_is_observed(mount)) {
+			struct stats_snapshot *snapshot =
+				g_new(struct stats_snapshot, 1);
+
+			stats_snapshot(&mount->layer.stats, snapshot);
+			for (unsigned op = 0; op < OP_COUNT; op++) {
+				operations += snapshot->ops[op].count;
+				for (unsigned e = 1; e < STATS_ERRNO_SLOTS; e++)
+					errors += snapshot->ops[op].errors[e];
+			}
+			g_free(snapshot);
+		}
+		json_builder_set_member_name(builder, "operations");
+		json_builder_add_int_value(builder, (gint64)operations);
+		json_builder_set_member_name(builder, "errors");
+		json_builder_add_int_value(builder, (gint64)errors);
+		json_builder_set_member_name(builder, "restarts");
+		json_builder_add_int_value(
+			builder, __atomic_load_n(&mount->restarts,
+						 __ATOMIC_RELAXED));
+		json_builder_set_member_name(builder, "trace");
+		json_builder_add_boolean_value(builder,
+					       mount_get_trace(mount));
+	}
+	json_builder_end_object(builder);
+}
+
+static enum MHD_Result reply_mounts(struct control *control,
+				    struct MHD_Connection *connection,
+				    bool status)
+{
+	JsonBuilder *builder = json_builder_new();
+	GPtrArray *table = mountinfo_read();
+	GPtrArray *mounts;
+
+	json_builder_begin_object(builder);
+	if (status) {
+		json_builder_set_member_name(builder, "version");
+		json_builder_add_string_value(builder, FUSEHOST_VERSION);
+		json_builder_set_member_name(builder, "uptime_seconds");
+		json_builder_add_int_value(builder,
+					   (g_get_monotonic_time() -
+					    control->started) /
+						   G_USEC_PER_SEC);
+	}
+	json_builder_set_member_name(builder, "mounts");
+	json_builder_begin_array(builder);
+	mounts = supervisor_lock(control->supervisor);
+	for (guint i = 0; i < mounts->len; i++)
+		add_mount(builder, mounts->pdata[i], table, status);
+	supervisor_unlock(control->supervisor);
+	json_builder_end_array(builder);
+	json_builder_end_object(builder);
+	g_ptr_array_unref(table);
+	return reply_json(connection, MHD_HTTP_OK, builder);
+}
+
+/* Root, or a member of control-group: the peer's group or one of its
+ * supplementary groups as the kernel saw them at connect (SO_PEERGROUPS),
+ * which is what the process really has, whatever /etc/group says. */
+static bool may_change_state(struct control *control,
+			     struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred peer;
+	socklen_t length = sizeof(peer);
+	gid_t groups[256];
+
+	if (!info || getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED,
+				&peer, &length) < 0)
+		return false;
+	if (peer.uid == 0)
+		return true;
+	if (control->group == (gid_t)-1)
+		return false;
+	if (peer.gid == control->group)
+		return true;
+	length = sizeof(groups);
+	if (getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERGROUPS, groups,
+		       &length) < 0)
+		return false;
+	for (size_t i = 0; i < length / sizeof(gid_t); i++) {
+		if (groups[i] == control->group)
+			return true;
+	}
+	return false;
+}
+
+static unsigned status_for(int result)
+{
+	switch (result) {
+	case 0:
+		return MHD_HTTP_OK;
+	case -ENOENT:
+		return MHD_HTTP_NOT_FOUND;
+	case -EALREADY:
+		return MHD_HTTP_CONFLICT;
+	case -EINVAL:
+		return MHD_HTTP_UNPROCESSABLE_CONTENT;
+	default:
+		return MHD_HTTP_INTERNAL_SERVER_ERROR;
+	}
+}
+
+static const char *message_for(int result)
+{
+	switch (result) {
+	case -ENOENT:
+		return "no such mount";
+	case -EALREADY:
+		return "already in that state";
+	case -ENOEXEC:
+		return "its plugin could not be loaded (see the log)";
+	default:
+		return NULL;
+	}
+}
+
+static bool parse_trace_body(const char *body, bool *enabled)
+{
+	JsonParser *parser = json_parser_new();
+	JsonNode *root;
+	bool ok = false;
+
+	if (json_parser_load_from_data(parser, body, -1, NULL)) {
+		root = json_parser_get_root(parser);
+		if (root && JSON_NODE_HOLDS_OBJECT(root)) {
+			JsonObject *object = json_node_get_object(root);
+			JsonNode *member =
+				json_object_get_member(object, "enabled");
+
+			if (member && JSON_NODE_HOLDS_VALUE(member) &&
+			    json_node_get_value_type(member) ==
+				    G_TYPE_BOOLEAN) {
+				*enabled = json_node_get_boolean(member);
+				ok = true;
+			}
+		}
+	}
+	g_object_unref(parser);
+	return ok;
+}
+
+/* POST /v1/mounts/NAME/ACTION and POST /v1/reload. */
+static enum MHD_Result handle_post(struct control *control,
+				   struct MHD_Connection *connection,
+				   const char *url, const char *body)
+{
+	struct call call = { .control = control };
+	char **parts = g_strsplit(url, "/", -1);
+	guint count = g_strv_length(parts);
+	enum MHD_Result result;
+	JsonBuilder *builder;
+
+	/* "", "v1", "mounts", NAME, ACTION */
+	if (strcmp(url, "/v1/reload") == 0) {
+		call.action = ACTION_RELOAD;
+	} else if (count == 5 && strcmp(parts[1], "v1") == 0 &&
+		   strcmp(parts[2], "mounts") == 0) {
+		call.name = g_strdup(parts[3]);
+		if (strcmp(parts[4], "mount") == 0)
+			call.action = ACTION_MOUNT;
+		else if (strcmp(parts[4], "unmount") == 0)
+			call.action = ACTION_UNMOUNT;
+		else if (strcmp(parts[4], "remount") == 0)
+			call.action = ACTION_REMOUNT;
+		else if (strcmp(parts[4], "trace") == 0)
+			call.action = ACTION_TRACE;
+		else
+			goto not_found;
+	} else {
+		goto not_found;
+	}
+	g_strfreev(parts);
+
+	if (!may_change_state(control, connection)) {
+		g_free(call.name);
+		return reply_error(connection, MHD_HTTP_FORBIDDEN,
+				   "permission denied: only root or members "
+				   "of control-group may change state");
+	}
+	if (call.action == ACTION_TRACE &&
+	    !parse_trace_body(body, &call.trace)) {
+		g_free(call.name);
+		return reply_error(connection, MHD_HTTP_BAD_REQUEST,
+				   "body must be {\"enabled\": true} or "
+				   "{\"enabled\": false}");
+	}
+	run_in_main_thread(&call);
+	if (call.result < 0) {
+		const char *message = call.message ? call.message
+						   : message_for(call.result);
+
+		result = reply_error(connection, status_for(call.result),
+				     message ? message
+					     : strerror(-call.result));
+	} else {
+		builder = json_builder_new();
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "result");
+		json_builder_add_string_value(builder, "ok");
+		json_builder_end_object(builder);
+		result = reply_json(connection, MHD_HTTP_OK, builder);
+	}
+	g_free(call.message);
+	g_free(call.name);
+	return result;
+
+not_found:
+	g_strfreev(parts);
+	g_free(call.name);
+	return reply_error(connection, MHD_HTTP_NOT_FOUND, "no such request");
+}
+
+static enum MHD_Result handle_get(struct control *control,
+				  struct MHD_Connection *connection,
+				  const char *url)
+{
+	if (strcmp(url, "/v1/status") == 0)
+		return reply_mounts(control, connection, true);
+	if (strcmp(url, "/v1/mounts") == 0)
+		return reply_mounts(control, connection, false);
+	if (strcmp(url, "/metrics") == 0) {
+		char *text = metrics_render(supervisor_lock(control->supervisor));
+
+		supervisor_unlock(control->supervisor);
+		return reply_text(connection, MHD_HTTP_OK,
+				  "text/plain; version=0.0.4; charset=utf-8",
+				  text);
+	}
+	return reply_error(connection, MHD_HTTP_NOT_FOUND, "no such request");
+}
+
+static enum MHD_Result handle_request(void *data,
+				      struct MHD_Connection *connection,
+				      const char *url, const char *method,
+				      const char *version,
+				      const char *upload_data,
+				      size_t *upload_data_size, void **state)
+{
+	struct control *control = data;
+	struct request *request = *state;
+	enum MHD_Result result;
+
+	(void)version;
+	if (!request) {
+		/* First call: headers only. */
+		request = g_new0(struct request, 1);
+		request->body = g_string_new("");
+		*state = request;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (request->body->len + *upload_data_size <= MAX_BODY)
+			g_string_append_len(request->body, upload_data,
+					    (gssize)*upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") == 0)
+		result = handle_get(control, connection, url);
+	else if (strcmp(method, "POST") == 0)
+		result = handle_post(control, connection, url,
+				     request->body->str);
+	else
+		result = reply_error(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
+				     "use GET or POST");
+	return result;
+}
+
+static void request_completed(void *data, struct MHD_Connection *connection,
+			      void **state,
+			      enum MHD_RequestTerminationCode code)
+{
+	struct request *request = *state;
+
+	(void)data;
+	(void)connection;
+	(void)code;
+	if (!request)
+		return;
+	g_string_free(request->body, TRUE);
+	g_free(request);
+	*state = NULL;
+}
+
+/* A socket file left by a daemon that died is removed; one that answers
+ * belongs to a running daemon and is left alone. */
+static int claim_socket_path(const char *path)
+{
+	struct sockaddr_un address = { .sun_family = AF_UNIX };
+	int probe;
+	int connected;
+
+	if (access(path, F_OK) < 0)
+		return 0;
+	g_strlcpy(address.sun_path, path, sizeof(address.sun_path));
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	connected = connect(probe, (struct sockaddr *)&address,
+			    sizeof(address));
+	close(probe);
+	if (connected == 0)
+		return -EADDRINUSE;
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+static int listen_on(const char *path, gid_t group)
+{
+	struct sockaddr_un address = { .sun_family = AF_UNIX };
+	char *dir = g_path_get_dirname(path);
+	int fd = -1;
+	int result;
+
+	if (strlen(path) >= sizeof(address.sun_path)) {
+		errno = ENAMETOOLONG;
+		goto out;
+	}
+	if (g_mkdir_with_parents(dir, 0700) < 0)
+		goto out;
+	if (group != (gid_t)-1 &&
+	    (chown(dir, 0, group) < 0 || chmod(dir, 0710) < 0))
+		goto out;
+	result = claim_socket_path(path);
+	if (result < 0) {
+		errno = -result;
+		goto out;
+	}
+	g_strlcpy(address.sun_path, path, sizeof(address.sun_path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    bind(fd, (struct sockaddr *)&address, sizeof(address)) < 0 ||
+	    chmod(path, group == (gid_t)-1 ? 0600 : 0660) < 0 ||
+	    (group != (gid_t)-1 && chown(path, 0, group) < 0) ||
+	    listen(fd, 16) < 0) {
+		int saved = errno;
+
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+		errno = saved;
+	}
+out:
+	g_free(dir);
+	return fd;
+}
+
+struct control *control_start(const char *path, const char *group,
+			      struct supervisor *supervisor,
+			      control_reload_function reload, void *data)
+{
+	struct control *control = g_new0(struct control, 1);
+	int fd;
+
+	control->group = (gid_t)-1;
+	if (*group) {
+		struct group *entry = getgrnam(group);
+
+		if (!entry) {
+			log_error(NULL, "control-group %s: no such group",
+				  group);
+			g_free(control);
+			return NULL;
+		}
+		control->group = entry->gr_gid;
+	}
+	fd = listen_on(path, control->group);
+	if (fd < 0) {
+		log_error(NULL, "cannot listen on control socket %s: %s", path,
+			  errno == EADDRINUSE ? "another fusehostd is using it"
+					      : strerror(errno));
+		g_free(control);
+		return NULL;
+	}
+	control->path = g_strdup(path);
+	control->supervisor = supervisor;
+	control->reload = reload;
+	control->reload_data = data;
+	control->started = g_get_monotonic_time();
+	control->http = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle_request,
+		control, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_NOTIFY_COMPLETED, request_completed, control,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+	if (!control->http) {
+		log_error(NULL, "cannot serve control socket %s", path);
+		close(fd);
+		unlink(path);
+		g_free(control->path);
+		g_free(control);
+		return NULL;
+	}
+	log_info(NULL, "control socket at %s", path);
+	return control;
+}
+
+void control_stop(struct control *control)
+{
+	if (!control)
+		return;
+	MHD_stop_daemon(control->http);
+	unlink(control->path);
+	g_free(control->path);
+	g_free(control);
+}

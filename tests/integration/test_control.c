@@ -1,0 +1,267 @@
+/* Integration tests of the control socket and fusehostctl: every command
+ * as root, the permission rule for unprivileged callers (setpriv to
+ * nobody, with and without control-group), curl against the socket, and
+ * status and metrics agreeing with the kernel's mount table. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 5000
+/* An unprivileged caller; --groups=100 adds "users". */
+#define NOBODY "setpriv --reuid=65534 --regid=65534 --clear-groups "
+#define NOBODY_IN_USERS "setpriv --reuid=65534 --regid=65534 --groups=100 "
+
+struct fixture {
+	char *dir;
+	char *config;
+	char *socket;
+	char *mountpoint;
+	char *output;
+	struct fusehostd *daemon;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fixture = g_new0(struct fixture, 1);
+
+	fixture->dir = test_dir_create();
+	fixture->config = test_path(fixture->dir, "fusehost.conf");
+	fixture->socket = test_path(fixture->dir, "run/control.sock");
+	fixture->mountpoint = test_subdir(fixture->dir, "h");
+	*state = fixture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fixture = *state;
+
+	if (fixture->daemon)
+		fusehostd_free(fixture->daemon);
+	test_dir_remove(fixture->dir);
+	g_free(fixture->output);
+	g_free(fixture->mountpoint);
+	g_free(fixture->socket);
+	g_free(fixture->config);
+	g_free(fixture);
+	return 0;
+}
+
+static void serve(struct fixture *fixture, const char *daemon_extra)
+{
+	char *text = g_strdup_printf("[daemon]\ncontrol-socket = %s\n%s"
+				     "[mount h]\nplugin = hello\n"
+				     "mountpoint = %s\nrestart = no\n",
+				     fixture->socket,
+				     daemon_extra ? daemon_extra : "",
+				     fixture->mountpoint);
+	char *dropins = test_subdir(fixture->dir, "fusehost.d");
+	char *dropin = test_path(dropins, "00-test.conf");
+
+	/* Metrics off; the control socket stays as configured above. */
+	test_write_file(dropin, "[daemon]\nmetrics-listen =\n");
+	test_write_file(fixture->config, text);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_true(wait_for_fuse_mount(fixture->mountpoint, START_TIMEOUT_MS));
+	for (int i = 0; i < 500 && access(fixture->socket, F_OK) < 0; i++)
+		usleep(10 * 1000);
+	g_free(dropin);
+	g_free(dropins);
+	g_free(text);
+}
+
+/* Run `fusehostctl ARGUMENTS` (optionally as another user); returns its
+ * exit status and keeps its output. */
+static int ctl(struct fixture *fixture, const char *as, const char *format,
+	       ...) __attribute__((format(printf, 3, 4)));
+
+static int ctl(struct fixture *fixture, const char *as, const char *format,
+	       ...)
+{
+	char *output_path = test_path(fixture->dir, "ctl-output");
+	char *ctl_path = g_strdup_printf("%s/fusehostctl",
+					 g_path_get_dirname(
+						 test_fusehostd_path()));
+	va_list args;
+	char *arguments;
+	int status;
+
+	va_start(args, format);
+	arguments = g_strdup_vprintf(format, args);
+	va_end(args);
+	status = test_shell("%s%s -s %s %s > %s 2>&1", as ? as : "", ctl_path,
+			    fixture->socket, arguments, output_path);
+	g_free(fixture->output);
+	fixture->output = test_read_file(output_path);
+	g_free(arguments);
+	g_free(ctl_path);
+	g_free(output_path);
+	return status;
+}
+
+static void assert_output_has(struct fixture *fixture, const char *text)
+{
+	if (!fixture->output || !strstr(fixture->output, text))
+		fail_msg("fusehostctl output lacks '%s':\n%s", text,
+			 fixture->output ? fixture->output : "(none)");
+}
+
+static void test_every_command_as_root(void **state)
+{
+	struct fixture *fixture = *state;
+	char *path = test_path(fixture->mountpoint, "hello");
+	char *text;
+
+	serve(fixture, NULL);
+	assert_int_equal(ctl(fixture, NULL, "status"), 0);
+	assert_output_has(fixture, "fusehostd 0.1.0, up ");
+	assert_output_has(fixture, "h                serving    hello");
+	assert_int_equal(ctl(fixture, NULL, "--json status"), 0);
+	assert_output_has(fixture, "\"state\" : \"serving\"");
+	assert_output_has(fixture, "\"uptime_seconds\"");
+	assert_int_equal(ctl(fixture, NULL, "list"), 0);
+	assert_output_has(fixture, "MOUNT            STATE");
+
+	assert_int_equal(ctl(fixture, NULL, "unmount h"), 0);
+	assert_false(is_fuse_mounted(fixture->mountpoint));
+	assert_int_equal(ctl(fixture, NULL, "--json list"), 0);
+	assert_output_has(fixture, "\"state\" : \"unmounted\"");
+	assert_int_equal(ctl(fixture, NULL, "unmount h"), 1);
+	assert_output_has(fixture, "already in that state");
+
+	assert_int_equal(ctl(fixture, NULL, "mount h"), 0);
+	assert_true(is_fuse_mounted(fixture->mountpoint));
+	assert_int_equal(ctl(fixture, NULL, "remount h"), 0);
+	assert_true(is_fuse_mounted(fixture->mountpoint));
+
+	assert_int_equal(ctl(fixture, NULL, "trace h on"), 0);
+	text = test_read_file(path);
+	g_free(text);
+	assert_int_equal(ctl(fixture, NULL, "trace h off"), 0);
+	fusehostd_assert_logged(fixture->daemon, "debug: h: -> read /hello");
+	assert_int_equal(ctl(fixture, NULL, "trace h sideways"), 2);
+
+	assert_int_equal(ctl(fixture, NULL, "reload"), 0);
+	fusehostd_assert_logged(fixture->daemon, "0 added, 0 removed, 0 "
+						 "changed, 1 unchanged");
+	assert_int_equal(ctl(fixture, NULL, "metrics"), 0);
+	assert_output_has(fixture, "fusehost_mount_up{mount=\"h\","
+				   "plugin=\"hello\"} 1");
+
+	assert_int_equal(ctl(fixture, NULL, "mount nosuch"), 5);
+	assert_output_has(fixture, "no such mount");
+	assert_int_equal(ctl(fixture, NULL, "mount"), 2);
+	assert_int_equal(ctl(fixture, NULL, "frobnicate"), 2);
+
+	/* Plain curl works as a client too. */
+	assert_int_equal(test_shell("curl -sf --unix-socket %s "
+				    "http://localhost/v1/status | "
+				    "grep -q '\"name\" : \"h\"'",
+				    fixture->socket),
+			 0);
+
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	assert_int_equal(access(fixture->socket, F_OK), -1);
+	assert_int_equal(ctl(fixture, NULL, "status"), 3);
+	assert_output_has(fixture, "cannot reach fusehostd");
+	g_free(path);
+}
+
+/* Reading needs only access to the socket; changing state needs root or
+ * control-group. */
+static void test_permissions(void **state)
+{
+	struct fixture *fixture = *state;
+	char *run_dir = g_path_get_dirname(fixture->socket);
+	static const char *const changes[] = {
+		"unmount h", "mount h", "remount h", "trace h on", "reload",
+	};
+
+	serve(fixture, "control-group = users\n");
+	assert_int_equal(test_shell("stat -c '%%a %%G' %s | grep -q '^660 "
+				    "users$' && stat -c '%%a' %s | grep -q "
+				    "'^710$'",
+				    fixture->socket, run_dir),
+			 0);
+	/* Outside the group, nobody cannot even reach the socket. */
+	assert_int_equal(ctl(fixture, NOBODY, "status"), 3);
+
+	/* An administrator may open the socket to all; state stays guarded. */
+	assert_int_equal(test_shell("chmod 0755 %s && chmod 0666 %s", run_dir,
+				    fixture->socket),
+			 0);
+	assert_int_equal(ctl(fixture, NOBODY, "status"), 0);
+	assert_output_has(fixture, "serving");
+	for (size_t i = 0; i < G_N_ELEMENTS(changes); i++) {
+		assert_int_equal(ctl(fixture, NOBODY, "%s", changes[i]), 4);
+		assert_output_has(fixture, "permission denied");
+	}
+	assert_true(is_fuse_mounted(fixture->mountpoint));
+
+	/* Members of control-group may change state. */
+	assert_int_equal(ctl(fixture, NOBODY_IN_USERS, "unmount h"), 0);
+	assert_false(is_fuse_mounted(fixture->mountpoint));
+	assert_int_equal(ctl(fixture, NOBODY_IN_USERS, "mount h"), 0);
+	assert_true(is_fuse_mounted(fixture->mountpoint));
+
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	g_free(run_dir);
+}
+
+/* A mount lazily unmounted from outside (restart = no) is shown as not
+ * serving by status and metrics, as the mount table says. */
+static void test_status_agrees_with_mount_table(void **state)
+{
+	struct fixture *fixture = *state;
+	const char *const expected[] = { "was unmounted from outside", NULL };
+
+	serve(fixture, NULL);
+	assert_int_equal(test_shell("umount -l %s", fixture->mountpoint), 0);
+	for (int i = 0; i < 500; i++) {
+		ctl(fixture, NULL, "--json list");
+		if (!strstr(fixture->output, "serving"))
+			break;
+		usleep(10 * 1000);
+	}
+	assert_output_has(fixture, "\"state\" : \"down\"");
+	assert_int_equal(ctl(fixture, NULL, "metrics"), 0);
+	assert_output_has(fixture, "fusehost_mount_up{mount=\"h\","
+				   "plugin=\"hello\"} 0");
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_command_as_root,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_permissions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_status_agrees_with_mount_table, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("control", tests, NULL, NULL);
+}
