@@ -330,8 +330,16 @@ static int run_conformance(const char *dir)
 				output);
 	char *text = test_read_file(output);
 
-	if (status != 0)
-		print_error("%s", text ? text : "(no output)\n");
+	/* The failing checks only: cmocka truncates long messages. */
+	if (status != 0 && text) {
+		char **lines = g_strsplit(text, "\n", -1);
+
+		for (char **line = lines; *line; line++) {
+			if (!g_str_has_prefix(*line, "ok "))
+				print_error("%s\n", *line);
+		}
+		g_strfreev(lines);
+	}
 	unlink(output);
 	g_free(text);
 	g_free(output);
