@@ -122,7 +122,8 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PLUGINDIR) \
 	  $(DESTDIR)$(INCLUDEDIR)/fusehost $(DESTDIR)$(LIBDIR)/pkgconfig \
-	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8 \
 	  $(DESTDIR)$(SYSCONFDIR)/fusehost.d $(DESTDIR)$(UNITDIR)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(BUILD)/fusehostd $(DESTDIR)$(SBINDIR)/fusehostd
@@ -130,6 +131,7 @@ install: all
 	install -m 644 $(PLUGIN_FILES) $(DESTDIR)$(PLUGINDIR)/
 	install -m 644 include/fusehost/*.h $(DESTDIR)$(INCLUDEDIR)/fusehost/
 	install -m 644 $(BUILD)/fusehost.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 man/fusehostctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/fusehost.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/fusehostd.8 $(DESTDIR)$(MANDIR)/man8/
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \

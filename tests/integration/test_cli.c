@@ -242,6 +242,8 @@ static void test_install_and_out_of_tree_plugin(void **state)
 		"usr/local/lib/fusehost/plugins/memfs.so",
 		"usr/local/include/fusehost/plugin.h",
 		"usr/local/lib/pkgconfig/fusehost.pc",
+		"usr/local/bin/fusehostctl",
+		"usr/local/share/man/man1/fusehostctl.1",
 		"usr/local/share/man/man8/fusehostd.8",
 		"usr/local/share/man/man5/fusehost.conf.5",
 		"usr/local/lib/systemd/system/fusehostd.service",
@@ -271,10 +273,10 @@ static void test_install_and_out_of_tree_plugin(void **state)
 
 	test_write_file(source, example_plugin);
 	assert_int_equal(
-		test_shell("PKG_CONFIG_PATH=%s/usr/local/lib/pkgconfig "
-			   "PKG_CONFIG_SYSROOT_DIR=%s "
-			   "cc -shared -fPIC $(pkg-config --cflags fusehost) "
-			   "%s -o %s",
+		test_shell("export PKG_CONFIG_PATH=%s/usr/local/lib/pkgconfig; "
+			   "cc -shared -fPIC $(pkg-config "
+			   "--define-variable=prefix=%s/usr/local "
+			   "--cflags fusehost) %s -o %s",
 			   stage, stage, source, plugin),
 		0);
 	assert_int_equal(test_shell("test \"$(nm -D --defined-only %s | "
