@@ -58,7 +58,7 @@ PLUGINS := $(notdir $(wildcard plugins/*))
 PLUGIN_FILES := $(PLUGINS:%=$(BUILD)/plugins/%.so)
 
 .PHONY: all check demo install clean deps tests bench
-all: $(BUILD)/fusehostd $(BUILD)/fusehostctl $(PLUGIN_FILES) $(BUILD)/fusehost.pc
+all: $(BUILD)/fusehostd $(BUILD)/fusehostctl $(PLUGIN_FILES)
 
 $(BUILD)/daemon/%.o: daemon/%.c $(HEADERS) | $(BUILD)/daemon
 	$(CC) $(DAEMON_CFLAGS) -c $< -o $@
@@ -75,10 +75,6 @@ $(BUILD)/fusehostctl: ctl/fusehostctl.c $(CTL_OBJECTS) $(HEADERS)
 
 $(BUILD)/plugins/%.so: plugins/%/*.c include/fusehost/plugin.h | $(BUILD)/plugins
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $(filter %.c,$^) -o $@ $(LIBS)
-
-$(BUILD)/fusehost.pc: conf/fusehost.pc.in Makefile | $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' $< > $@
 
 $(BUILD) $(BUILD)/daemon $(BUILD)/plugins $(BUILD)/tests $(BUILD)/tests/plugins:
 	mkdir -p $@
@@ -130,7 +126,10 @@ install: all
 	install -m 755 $(BUILD)/fusehostctl $(DESTDIR)$(BINDIR)/fusehostctl
 	install -m 644 $(PLUGIN_FILES) $(DESTDIR)$(PLUGINDIR)/
 	install -m 644 include/fusehost/*.h $(DESTDIR)$(INCLUDEDIR)/fusehost/
-	install -m 644 $(BUILD)/fusehost.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	@# Made here, not at build time, so that it names this PREFIX.
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' conf/fusehost.pc.in \
+	    > $(DESTDIR)$(LIBDIR)/pkgconfig/fusehost.pc
 	install -m 644 man/fusehostctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/fusehost.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/fusehostd.8 $(DESTDIR)$(MANDIR)/man8/

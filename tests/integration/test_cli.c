@@ -271,13 +271,18 @@ static void test_install_and_out_of_tree_plugin(void **state)
 				    stage),
 			 0);
 
+	/* Installed at a prefix of its own, the header and the .pc file
+	 * build a plugin exactly as README says. */
+	assert_int_equal(test_shell("make -s install PREFIX=%s/prefix "
+				    "SYSCONFDIR=%s/prefix/etc >/dev/null",
+				    stage, stage),
+			 0);
 	test_write_file(source, example_plugin);
 	assert_int_equal(
-		test_shell("export PKG_CONFIG_PATH=%s/usr/local/lib/pkgconfig; "
-			   "cc -shared -fPIC $(pkg-config "
-			   "--define-variable=prefix=%s/usr/local "
-			   "--cflags fusehost) %s -o %s",
-			   stage, stage, source, plugin),
+		test_shell("export PKG_CONFIG_PATH=%s/prefix/lib/pkgconfig; "
+			   "cc -shared -fPIC $(pkg-config --cflags fusehost) "
+			   "%s -o %s",
+			   stage, source, plugin),
 		0);
 	assert_int_equal(test_shell("test \"$(nm -D --defined-only %s | "
 				    "awk '{print $3}')\" = "
