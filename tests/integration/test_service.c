@@ -307,9 +307,16 @@ static void test_mounts_heal(void **state)
 				  "restart-sec = 0\n");
 	const char *const expected[] = { "was unmounted from outside", NULL };
 	char *path = test_path(mountpoint, "hello");
+	int port = test_free_port();
+	char *dropins = test_subdir(fixture->dir, "fusehost.d");
+	char *dropin = test_path(dropins, "50-metrics.conf");
+	char *metrics = g_strdup_printf("[daemon]\nmetrics-listen = "
+					"127.0.0.1:%d\ncontrol-socket =\n",
+					port);
 	char *text;
 	int held;
 
+	test_write_file(dropin, metrics);
 	test_write_file(fixture->config, group);
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
 	assert_log_soon(fixture, "1 of 1 mounts serving");
@@ -332,11 +339,24 @@ static void test_mounts_heal(void **state)
 	assert_string_equal(text, "Hello, world!\n");
 	g_free(text);
 
+	text = test_scrape_metrics(port);
+	assert_non_null(text);
+	assert_int_equal(test_metric_value(text, "fusehost_mount_restarts_total"
+						 "{mount=\"h\",plugin=\"hello\"}"),
+			 2);
+	assert_int_equal(test_metric_value(text, "fusehost_mount_up{mount="
+						 "\"h\",plugin=\"hello\"}"),
+			 1);
+	g_free(text);
+
 	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
 					STOP_TIMEOUT_MS),
 			 0);
 	assert_false(is_fuse_mounted(mountpoint));
 	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(metrics);
+	g_free(dropin);
+	g_free(dropins);
 	g_free(path);
 	g_free(group);
 	g_free(mountpoint);
