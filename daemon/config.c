@@ -11,12 +11,14 @@
 #include <fusehost/plugin.h>
 
 #include "options.h"
+#include "trust.h"
 
 #define MOUNT_GROUP_PREFIX "mount "
 
 static const char *const daemon_keys[] = {
 	"plugin-dir",	 "log-level",	  "log-target", "metrics-listen",
-	"slow-op-ms",	 "control-socket", "control-group", NULL
+	"slow-op-ms",	 "control-socket", "control-group",
+	"insecure-plugins", NULL
 };
 static const char *const mount_host_keys[] = {
 	"plugin", "mountpoint", "options", "threads", "required",
@@ -366,6 +368,9 @@ static void load_daemon_group(struct config *config, GKeyFile *keyfile,
 					  "not an absolute path (empty disables "
 					  "the control socket)%s",
 					  file, value, comment_hint(value));
+		} else if (strcmp(*key, "insecure-plugins") == 0) {
+			parse_bool_key(value, &config->daemon.insecure_plugins,
+				       file, "daemon", *key, errors);
 		} else if (strcmp(*key, "control-group") == 0) {
 			g_free(config->daemon.control_group);
 			config->daemon.control_group = g_strdup(value);
@@ -597,6 +602,18 @@ out:
 	g_key_file_free(keyfile);
 }
 
+static void check_trust(const char *file, GPtrArray *errors)
+{
+	char *problem = trust_check(file);
+
+	if (problem)
+		add_error(errors,
+			  "%s: refusing a configuration that others could "
+			  "change: %s",
+			  file, problem);
+	g_free(problem);
+}
+
 static int compare_strings(gconstpointer a, gconstpointer b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -695,6 +712,14 @@ struct config *config_load(const char *path, const char *default_plugin_dir,
 	dropins = list_dropins(config->dropin_dir, errors);
 	for (guint i = 0; i < dropins->len; i++)
 		load_file(config, dropins->pdata[i], errors);
+	/* The config names code to run as root: whoever can write it can
+	 * run code as root.  Checked after reading, since insecure-plugins
+	 * (in the files themselves) turns it off. */
+	if (!config->daemon.insecure_plugins) {
+		check_trust(path, errors);
+		for (guint i = 0; i < dropins->len; i++)
+			check_trust(dropins->pdata[i], errors);
+	}
 	g_ptr_array_unref(dropins);
 
 	check_mountpoints(config, errors);
@@ -841,6 +866,9 @@ char *config_format(const struct config *config,
 			       config->daemon.control_socket);
 	g_string_append_printf(out, "control-group = %s\n",
 			       config->daemon.control_group);
+	g_string_append_printf(out, "insecure-plugins = %s\n",
+			       config->daemon.insecure_plugins ? "true"
+							       : "false");
 
 	for (guint i = 0; i < config->mounts->len; i++) {
 		const struct mount_config *mount = config->mounts->pdata[i];

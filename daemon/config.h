@@ -71,6 +71,8 @@ struct daemon_config {
 	int64_t slow_op_ms;
 	char *control_socket; /* "" disables */
 	char *control_group;  /* "": only root may change state */
+	/* Load plugins and configuration files whoever can write them. */
+	bool insecure_plugins;
 };
 
 struct config {

@@ -75,7 +75,8 @@ struct plugin *daemon_load_plugin(const struct config *config,
 	struct plugin *plugin;
 	char *error = NULL;
 
-	plugin = plugin_load(mount->plugin, config->daemon.plugin_dir, &error);
+	plugin = plugin_load(mount->plugin, config->daemon.plugin_dir,
+			     !config->daemon.insecure_plugins, &error);
 	if (!plugin) {
 		log_error(NULL, "%s: [mount %s] plugin: %s", mount->file,
 			  mount->name, error);
@@ -330,6 +331,11 @@ int daemon_run(struct config *config, const char *run_command)
 
 	log_set_level(config->daemon.log_level);
 	log_set_target(config->daemon.log_target);
+	if (config->daemon.insecure_plugins)
+		log_warning(NULL, "insecure-plugins = true: plugins and "
+				  "configuration files are loaded without "
+				  "checking who can change them; anyone who "
+				  "can write one can run code as root");
 	handled_signal_set(&set);
 	signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	signal_source = g_unix_fd_add(signal_fd, G_IO_IN, on_signal, &daemon);

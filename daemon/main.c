@@ -228,7 +228,7 @@ static int run_plugin_info(const struct arguments *arguments)
 	}
 	plugin = plugin_load(arguments->plugin_name,
 			     plugin_dir ? plugin_dir : FUSEHOST_PLUGIN_DIR,
-			     &error);
+			     true, &error);
 	config_free(config);
 	if (!plugin) {
 		log_error(NULL, "%s", error);

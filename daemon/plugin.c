@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "options.h"
+#include "trust.h"
 
 /* The smallest descriptor ABI 1.0 defines: up to the operations pointer. */
 #define DESCRIPTOR_MIN_SIZE                                                    \
@@ -158,7 +159,7 @@ static char *adopt_descriptor(struct plugin *plugin,
 }
 
 struct plugin *plugin_load(const char *spec, const char *plugin_dir,
-			   char **error)
+			   bool check_trust, char **error)
 {
 	struct plugin *plugin;
 	register_function registration;
@@ -173,6 +174,21 @@ struct plugin *plugin_load(const char *spec, const char *plugin_dir,
 		*error = g_strdup_printf("plugin file %s does not exist", path);
 		g_free(path);
 		return NULL;
+	}
+
+	if (check_trust) {
+		char *problem = trust_check(path);
+
+		if (problem) {
+			*error = g_strdup_printf(
+				"refusing plugin %s, which others could "
+				"change: %s (or set [daemon] insecure-plugins "
+				"= true)",
+				path, problem);
+			g_free(problem);
+			g_free(path);
+			return NULL;
+		}
 	}
 
 	plugin = g_new0(struct plugin, 1);

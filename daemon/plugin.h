@@ -6,6 +6,7 @@
 #define FUSEHOST_PLUGIN_LOADER_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include <fusehost/plugin.h>
 
@@ -26,9 +27,11 @@ struct plugin {
 char *plugin_resolve_path(const char *spec, const char *plugin_dir,
 			  char **error);
 
-/* Load and check a plugin.  On failure returns NULL and sets *error. */
+/* Load and check a plugin.  With `check_trust`, a file that someone other
+ * than root could change is refused (see trust.h).  On failure returns
+ * NULL and sets *error. */
 struct plugin *plugin_load(const char *spec, const char *plugin_dir,
-			   char **error);
+			   bool check_trust, char **error);
 
 /* dlclose; call only after every mount using it is destroyed. */
 void plugin_unload(struct plugin *plugin);

@@ -8,6 +8,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <fusehost/plugin.h>
 
@@ -412,7 +413,10 @@ static void test_format_fills_defaults(void **state)
 	assert_non_null(strstr(text, "[daemon]\nplugin-dir = /default/plugins\n"
 				     "log-level = info\nlog-target = auto\n"
 				     "metrics-listen = 127.0.0.1:9464\n"
-				     "slow-op-ms = 1000\n"));
+				     "slow-op-ms = 1000\n"
+				     "control-socket = /run/fusehost/"
+				     "control.sock\ncontrol-group = \n"
+				     "insecure-plugins = false\n"));
 	assert_non_null(strstr(text, "[mount a]\nplugin = memfs\n"
 				     "mountpoint = /a\n"
 				     "options = fsname=fusehost:a,"
@@ -423,6 +427,29 @@ static void test_format_fills_defaults(void **state)
 				     "restart-sec = 1\nroot = /srv\n"
 				     "size = 64M\n# label: no default\n"));
 	g_free(text);
+}
+
+/* A config file others could change is refused (it names code to run as
+ * root), unless insecure-plugins says otherwise. */
+static void test_untrusted_config_refused(void **state)
+{
+	struct fixture *fixture = *state;
+
+	write_file(fixture->path, "[daemon]\nlog-level = info\n");
+	assert_int_equal(chmod(fixture->path, 0664), 0);
+	fixture->config = config_load(fixture->path, "/p", fixture->errors);
+	assert_one_error(fixture, fixture->path,
+			 "refusing a configuration that others could change",
+			 "writable by its group (mode 0664)", "chmod go-w",
+			 NULL);
+	config_free(fixture->config);
+	g_ptr_array_set_size(fixture->errors, 0);
+
+	write_file(fixture->path, "[daemon]\ninsecure-plugins = true\n");
+	assert_int_equal(chmod(fixture->path, 0664), 0);
+	fixture->config = config_load(fixture->path, "/p", fixture->errors);
+	assert_int_equal(fixture->errors->len, 0);
+	assert_true(fixture->config->daemon.insecure_plugins);
 }
 
 int main(void)
@@ -456,6 +483,7 @@ int main(void)
 		T(test_plugin_option_typo_and_missing),
 		T(test_host_key_typo_suggested),
 		T(test_format_fills_defaults),
+		T(test_untrusted_config_refused),
 #undef T
 	};
 

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +33,7 @@ static const char *shipped_plugin_dir(void)
 static void assert_load_fails(const char *spec, const char *dir, ...)
 {
 	char *error = NULL;
-	struct plugin *plugin = plugin_load(spec, dir, &error);
+	struct plugin *plugin = plugin_load(spec, dir, true, &error);
 	va_list pieces;
 	const char *piece;
 
@@ -111,7 +113,7 @@ static void test_loads_hello(void **state)
 {
 	char *error = NULL;
 	struct plugin *plugin = plugin_load("hello", shipped_plugin_dir(),
-					    &error);
+					    true, &error);
 	char *description;
 
 	(void)state;
@@ -135,9 +137,9 @@ static void test_serialized_plugin_shares_one_lock(void **state)
 {
 	char *error = NULL;
 	struct plugin *first = plugin_load("concurrency_serial",
-					   test_plugin_dir(), &error);
+					   test_plugin_dir(), true, &error);
 	struct plugin *second = plugin_load("concurrency_serial",
-					    test_plugin_dir(), &error);
+					    test_plugin_dir(), true, &error);
 
 	(void)state;
 	assert_non_null(first);
@@ -153,7 +155,7 @@ static void test_absolute_path(void **state)
 	char *path = g_strdup_printf("%s/hello.so", shipped_plugin_dir());
 	char *absolute = g_canonicalize_filename(path, NULL);
 	char *error = NULL;
-	struct plugin *plugin = plugin_load(absolute, "/ignored", &error);
+	struct plugin *plugin = plugin_load(absolute, "/ignored", true, &error);
 
 	(void)state;
 	assert_non_null(plugin);
@@ -161,6 +163,45 @@ static void test_absolute_path(void **state)
 	plugin_unload(plugin);
 	g_free(absolute);
 	g_free(path);
+}
+
+/* A plugin others could change is refused, naming the culprit and the
+ * fix; the check can be turned off. */
+static void test_untrusted_plugin_refused(void **state)
+{
+	char *dir = g_dir_make_tmp("fusehost-trust-XXXXXX", NULL);
+	char *copy = g_build_filename(dir, "hello.so", NULL);
+	char *command = g_strdup_printf("cp %s/hello.so %s",
+					shipped_plugin_dir(), copy);
+	char *error = NULL;
+	struct plugin *plugin;
+
+	(void)state;
+	assert_int_equal(system(command), 0);
+	assert_int_equal(chmod(copy, 0666), 0);
+	assert_load_fails(copy, "/unused", "refusing plugin", copy,
+			  "is writable by others (mode 0666)",
+			  "fix: chmod go-w", "insecure-plugins", NULL);
+	assert_int_equal(chmod(copy, 0644), 0);
+	assert_int_equal(chown(copy, 65534, 0), 0);
+	assert_load_fails(copy, "/unused", "is owned by uid 65534, not root",
+			  "fix: chown root", NULL);
+	assert_int_equal(chown(copy, 0, 0), 0);
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_load_fails(copy, "/unused", "directory", dir,
+			  "is writable by its group", NULL);
+	plugin = plugin_load(copy, "/unused", false, &error);
+	assert_non_null(plugin);
+	plugin_unload(plugin);
+	assert_int_equal(chmod(dir, 0700), 0);
+	plugin = plugin_load(copy, "/unused", true, &error);
+	assert_non_null(plugin);
+	plugin_unload(plugin);
+	g_unlink(copy);
+	g_rmdir(dir);
+	g_free(command);
+	g_free(copy);
+	g_free(dir);
 }
 
 int main(void)
@@ -176,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_loads_hello),
 		cmocka_unit_test(test_serialized_plugin_shares_one_lock),
 		cmocka_unit_test(test_absolute_path),
+		cmocka_unit_test(test_untrusted_plugin_refused),
 	};
 
 	return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
