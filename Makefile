@@ -18,7 +18,6 @@ INCLUDEDIR := $(PREFIX)/include
 MANDIR     := $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 
-BUILD := build
 CC    ?= cc
 
 # Debian 12 packages the build and the tests need.
@@ -32,8 +31,14 @@ PKGS       := fuse3 glib-2.0 libsystemd libmicrohttpd json-glib-1.0
 
 OPTFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
+# SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer, in a build
+# directory of their own; any undefined behaviour aborts.
 ifeq ($(SANITIZE),1)
-OPTFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+BUILD := build-sanitize
+OPTFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+else
+BUILD := build
 endif
 
 BASE_CFLAGS := -std=gnu11 $(WARNINGS) $(OPTFLAGS) -Iinclude \
@@ -68,6 +73,7 @@ $(BUILD)/fusehostd: $(DAEMON_OBJECTS)
 
 # fusehostctl reads the config (for control-socket) with the daemon's code.
 CTL_OBJECTS := $(BUILD)/daemon/config.o $(BUILD)/daemon/options.o \
+	$(BUILD)/daemon/trust.o \
 	$(BUILD)/daemon/log.o
 $(BUILD)/fusehostctl: ctl/fusehostctl.c $(CTL_OBJECTS) $(HEADERS)
 	$(CC) $(DAEMON_CFLAGS) -Idaemon $(filter %.c %.o,$^) -o $@ $(LIBS) \

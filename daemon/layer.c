@@ -254,9 +254,12 @@ static void layer_destroy(void *private_data)
 	struct layer *layer = private_data;
 
 	serialize_begin(layer);
-	/* Calls the plugin's destroy, then frees plugin_fs. */
+	/* Calls the plugin's destroy.  Since libfuse 3.0 fuse_fs_destroy no
+	 * longer frees the fuse_fs (fuse_destroy frees only its own), so
+	 * the one fuse_fs_new made is freed here. */
 	fuse_fs_destroy(layer->plugin_fs);
 	serialize_end(layer);
+	free(layer->plugin_fs);
 	layer->plugin_fs = NULL;
 }
 

@@ -40,6 +40,12 @@ $(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/fusehost/plugin.h | $(BUI
 $(FSCONFORM): tests/conformance/fsconform.c | $(BUILD)/tests
 	$(CC) -std=gnu11 $(WARNINGS) $(OPTFLAGS) $< -o $@
 
+# The tests find what they run through these (see tests/harness.h).
+TEST_ENVIRONMENT := FUSEHOSTD=$(BUILD)/fusehostd \
+	FUSEHOST_PLUGIN_DIR=$(BUILD)/plugins \
+	FUSEHOST_TEST_PLUGIN_DIR=$(BUILD)/tests/plugins \
+	FSCONFORM=$(FSCONFORM)
+
 check: deps
 	$(MAKE) tests
-	tests/run-tests $(UNIT_TESTS) $(INTEGRATION_TESTS)
+	$(TEST_ENVIRONMENT) tests/run-tests $(UNIT_TESTS) $(INTEGRATION_TESTS)

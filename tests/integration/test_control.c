@@ -92,9 +92,8 @@ static int ctl(struct fixture *fixture, const char *as, const char *format,
 	       ...)
 {
 	char *output_path = test_path(fixture->dir, "ctl-output");
-	char *ctl_path = g_strdup_printf("%s/fusehostctl",
-					 g_path_get_dirname(
-						 test_fusehostd_path()));
+	char *build_dir = g_path_get_dirname(test_fusehostd_path());
+	char *ctl_path = g_strdup_printf("%s/fusehostctl", build_dir);
 	va_list args;
 	char *arguments;
 	int status;
@@ -108,6 +107,7 @@ static int ctl(struct fixture *fixture, const char *as, const char *format,
 	fixture->output = test_read_file(output_path);
 	g_free(arguments);
 	g_free(ctl_path);
+	g_free(build_dir);
 	g_free(output_path);
 	return status;
 }
