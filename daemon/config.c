@@ -18,7 +18,7 @@
 static const char *const daemon_keys[] = {
 	"plugin-dir",	 "log-level",	  "log-target", "metrics-listen",
 	"slow-op-ms",	 "control-socket", "control-group",
-	"insecure-plugins", NULL
+	"insecure-plugins", "stop-timeout-sec", NULL
 };
 static const char *const mount_host_keys[] = {
 	"plugin", "mountpoint", "options", "threads", "required",
@@ -368,6 +368,18 @@ static void load_daemon_group(struct config *config, GKeyFile *keyfile,
 					  "not an absolute path (empty disables "
 					  "the control socket)%s",
 					  file, value, comment_hint(value));
+		} else if (strcmp(*key, "stop-timeout-sec") == 0) {
+			int64_t seconds;
+
+			if (parse_int64(value, &seconds) < 0 || seconds < 1 ||
+			    seconds > 3600)
+				add_error(errors,
+					  "%s: [daemon] stop-timeout-sec: '%s' "
+					  "is not a whole number of seconds "
+					  "from 1 to 3600%s",
+					  file, value, comment_hint(value));
+			else
+				config->daemon.stop_timeout_sec = seconds;
 		} else if (strcmp(*key, "insecure-plugins") == 0) {
 			parse_bool_key(value, &config->daemon.insecure_plugins,
 				       file, "daemon", *key, errors);
@@ -705,6 +717,7 @@ struct config *config_load(const char *path, const char *default_plugin_dir,
 	config->daemon.slow_op_ms = CONFIG_DEFAULT_SLOW_OP_MS;
 	config->daemon.control_socket = g_strdup(CONFIG_DEFAULT_CONTROL_SOCKET);
 	config->daemon.control_group = g_strdup("");
+	config->daemon.stop_timeout_sec = CONFIG_DEFAULT_STOP_TIMEOUT_SEC;
 	config->mounts = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)mount_config_free);
 
@@ -866,6 +879,8 @@ char *config_format(const struct config *config,
 			       config->daemon.control_socket);
 	g_string_append_printf(out, "control-group = %s\n",
 			       config->daemon.control_group);
+	g_string_append_printf(out, "stop-timeout-sec = %" G_GINT64_FORMAT "\n",
+			       config->daemon.stop_timeout_sec);
 	g_string_append_printf(out, "insecure-plugins = %s\n",
 			       config->daemon.insecure_plugins ? "true"
 							       : "false");

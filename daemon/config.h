@@ -62,6 +62,7 @@ struct mount_config {
 #define CONFIG_DEFAULT_METRICS_LISTEN "127.0.0.1:9464"
 #define CONFIG_DEFAULT_SLOW_OP_MS 1000
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/fusehost/control.sock"
+#define CONFIG_DEFAULT_STOP_TIMEOUT_SEC 5
 
 struct daemon_config {
 	char *plugin_dir;
@@ -73,6 +74,9 @@ struct daemon_config {
 	char *control_group;  /* "": only root may change state */
 	/* Load plugins and configuration files whoever can write them. */
 	bool insecure_plugins;
+	/* How long a mount may take to stop before its connection is
+	 * aborted. */
+	int64_t stop_timeout_sec;
 };
 
 struct config {

@@ -289,6 +289,12 @@ static const char *message_for(int result)
 		return "already in that state";
 	case -ENOEXEC:
 		return "its plugin could not be loaded (see the log)";
+	case -EIO:
+		return "its plugin is stuck in an operation: the mount was "
+		       "detached and abandoned (see the log)";
+	case -EBUSY:
+		return "its plugin is stuck in an operation; restart fusehostd "
+		       "to bring it back";
 	default:
 		return NULL;
 	}

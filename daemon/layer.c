@@ -180,13 +180,16 @@ static void serialize_end(struct layer *layer)
 		pthread_mutex_unlock(layer->serialize_lock);
 }
 
-static inline void layer_begin(struct layer *layer, struct layer_call *call)
+static inline void layer_begin(struct layer *layer, struct layer_call *call,
+			       enum op op)
 {
 	call->tracing = __atomic_load_n(&layer->trace, __ATOMIC_RELAXED);
 	call->stats = thread_stats_get(&layer->stats);
 	call->start_ns = stats_now_ns();
-	if (call->stats)
+	if (call->stats) {
+		stats_set(&call->stats->running_op, op);
 		stats_set(&call->stats->running_since_ns, call->start_ns);
+	}
 	serialize_begin(layer);
 }
 
@@ -270,7 +273,7 @@ static int layer_getattr(const char *path, struct stat *st,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_GETATTR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_GETATTR, path, "%s", "");
 	result = fuse_fs_getattr(layer->plugin_fs, path, st, fi);
@@ -284,7 +287,7 @@ static int layer_readlink(const char *path, char *buffer, size_t size)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_READLINK);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_READLINK, path, "%s", "");
 	result = fuse_fs_readlink(layer->plugin_fs, path, buffer, size);
@@ -298,7 +301,7 @@ static int layer_mknod(const char *path, mode_t mode, dev_t rdev)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_MKNOD);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_MKNOD, path, "mode=0%o rdev=%ju", mode,
 			    (uintmax_t)rdev);
@@ -313,7 +316,7 @@ static int layer_mkdir(const char *path, mode_t mode)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_MKDIR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_MKDIR, path, "mode=0%o", mode);
 	result = fuse_fs_mkdir(layer->plugin_fs, path, mode);
@@ -327,7 +330,7 @@ static int layer_unlink(const char *path)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_UNLINK);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_UNLINK, path, "%s", "");
 	result = fuse_fs_unlink(layer->plugin_fs, path);
@@ -341,7 +344,7 @@ static int layer_rmdir(const char *path)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_RMDIR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_RMDIR, path, "%s", "");
 	result = fuse_fs_rmdir(layer->plugin_fs, path);
@@ -355,7 +358,7 @@ static int layer_symlink(const char *target, const char *path)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_SYMLINK);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_SYMLINK, path, "target=%s", target);
 	result = fuse_fs_symlink(layer->plugin_fs, target, path);
@@ -369,7 +372,7 @@ static int layer_rename(const char *path, const char *to, unsigned int flags)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_RENAME);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_RENAME, path, "to=%s flags=0x%x", to,
 			    flags);
@@ -384,7 +387,7 @@ static int layer_link(const char *path, const char *to)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_LINK);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_LINK, path, "to=%s", to);
 	result = fuse_fs_link(layer->plugin_fs, path, to);
@@ -398,7 +401,7 @@ static int layer_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_CHMOD);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_CHMOD, path, "mode=0%o", mode);
 	result = fuse_fs_chmod(layer->plugin_fs, path, mode, fi);
@@ -413,7 +416,7 @@ static int layer_chown(const char *path, uid_t uid, gid_t gid,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_CHOWN);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_CHOWN, path, "uid=%d gid=%d", (int)uid,
 			    (int)gid);
@@ -429,7 +432,7 @@ static int layer_truncate(const char *path, off_t size,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_TRUNCATE);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_TRUNCATE, path, "size=%jd",
 			    (intmax_t)size);
@@ -444,7 +447,7 @@ static int layer_open(const char *path, struct fuse_file_info *fi)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_OPEN);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_OPEN, path, "flags=0%o", fi->flags);
 	result = fuse_fs_open(layer->plugin_fs, path, fi);
@@ -459,7 +462,7 @@ static int layer_read(const char *path, char *buffer, size_t size, off_t offset,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_READ);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_READ, path, "size=%zu offset=%jd", size,
 			    (intmax_t)offset);
@@ -476,7 +479,7 @@ static int layer_write(const char *path, const char *buffer, size_t size,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_WRITE);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_WRITE, path, "size=%zu offset=%jd", size,
 			    (intmax_t)offset);
@@ -493,7 +496,7 @@ static int layer_statfs(const char *path, struct statvfs *st)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_STATFS);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_STATFS, path, "%s", "");
 	result = fuse_fs_statfs(layer->plugin_fs, path, st);
@@ -507,7 +510,7 @@ static int layer_flush(const char *path, struct fuse_file_info *fi)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_FLUSH);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_FLUSH, path, "%s", "");
 	result = fuse_fs_flush(layer->plugin_fs, path, fi);
@@ -521,7 +524,7 @@ static int layer_release(const char *path, struct fuse_file_info *fi)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_RELEASE);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_RELEASE, path, "%s", "");
 	result = fuse_fs_release(layer->plugin_fs, path, fi);
@@ -536,7 +539,7 @@ static int layer_fsync(const char *path, int datasync,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_FSYNC);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_FSYNC, path, "datasync=%d", datasync);
 	result = fuse_fs_fsync(layer->plugin_fs, path, datasync, fi);
@@ -551,7 +554,7 @@ static int layer_setxattr(const char *path, const char *name, const char *value,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_SETXATTR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_SETXATTR, path,
 			    "name=%s size=%zu flags=%d", name, size, flags);
@@ -568,7 +571,7 @@ static int layer_getxattr(const char *path, const char *name, char *value,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_GETXATTR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_GETXATTR, path, "name=%s size=%zu", name,
 			    size);
@@ -584,7 +587,7 @@ static int layer_listxattr(const char *path, char *list, size_t size)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_LISTXATTR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_LISTXATTR, path, "size=%zu", size);
 	result = fuse_fs_listxattr(layer->plugin_fs, path, list, size);
@@ -599,7 +602,7 @@ static int layer_removexattr(const char *path, const char *name)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_REMOVEXATTR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_REMOVEXATTR, path, "name=%s", name);
 	result = fuse_fs_removexattr(layer->plugin_fs, path, name);
@@ -613,7 +616,7 @@ static int layer_opendir(const char *path, struct fuse_file_info *fi)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_OPENDIR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_OPENDIR, path, "%s", "");
 	result = fuse_fs_opendir(layer->plugin_fs, path, fi);
@@ -629,7 +632,7 @@ static int layer_readdir(const char *path, void *buffer, fuse_fill_dir_t filler,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_READDIR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_READDIR, path, "offset=%jd",
 			    (intmax_t)offset);
@@ -645,7 +648,7 @@ static int layer_releasedir(const char *path, struct fuse_file_info *fi)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_RELEASEDIR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_RELEASEDIR, path, "%s", "");
 	result = fuse_fs_releasedir(layer->plugin_fs, path, fi);
@@ -660,7 +663,7 @@ static int layer_fsyncdir(const char *path, int datasync,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_FSYNCDIR);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_FSYNCDIR, path, "datasync=%d", datasync);
 	result = fuse_fs_fsyncdir(layer->plugin_fs, path, datasync, fi);
@@ -674,7 +677,7 @@ static int layer_access(const char *path, int mask)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_ACCESS);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_ACCESS, path, "mask=0%o", mask);
 	result = fuse_fs_access(layer->plugin_fs, path, mask);
@@ -689,7 +692,7 @@ static int layer_create(const char *path, mode_t mode,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_CREATE);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_CREATE, path, "mode=0%o flags=0%o", mode,
 			    fi->flags);
@@ -705,7 +708,7 @@ static int layer_lock(const char *path, struct fuse_file_info *fi, int cmd,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_LOCK);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_LOCK, path, "cmd=%d", cmd);
 	result = fuse_fs_lock(layer->plugin_fs, path, fi, cmd, lock);
@@ -720,7 +723,7 @@ static int layer_utimens(const char *path, const struct timespec *times,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_UTIMENS);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_UTIMENS, path, "%s", "");
 	result = fuse_fs_utimens(layer->plugin_fs, path, times, fi);
@@ -734,7 +737,7 @@ static int layer_bmap(const char *path, size_t blocksize, uint64_t *index)
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_BMAP);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_BMAP, path, "%s", "");
 	result = fuse_fs_bmap(layer->plugin_fs, path, blocksize, index);
@@ -750,7 +753,7 @@ static int layer_ioctl(const char *path, unsigned int cmd, void *arg,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_IOCTL);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_IOCTL, path, "cmd=0x%x", cmd);
 	result =
@@ -766,7 +769,7 @@ static int layer_poll(const char *path, struct fuse_file_info *fi,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_POLL);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_POLL, path, "%s", "");
 	result = fuse_fs_poll(layer->plugin_fs, path, fi, handle, revents);
@@ -781,7 +784,7 @@ static int layer_write_buf(const char *path, struct fuse_bufvec *buffer,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_WRITE_BUF);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_WRITE_BUF, path, "size=%zu offset=%jd",
 			    fuse_buf_size(buffer), (intmax_t)offset);
@@ -799,7 +802,7 @@ static int layer_read_buf(const char *path, struct fuse_bufvec **bufferp,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_READ_BUF);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_READ_BUF, path, "size=%zu offset=%jd",
 			    size, (intmax_t)offset);
@@ -823,7 +826,7 @@ static int layer_flock(const char *path, struct fuse_file_info *fi,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_FLOCK);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_FLOCK, path, "operation=%d", operation);
 	result = fuse_fs_flock(layer->plugin_fs, path, fi, operation);
@@ -838,7 +841,7 @@ static int layer_fallocate(const char *path, int mode, off_t offset,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_FALLOCATE);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_FALLOCATE, path,
 			    "mode=%d offset=%jd length=%jd", mode,
@@ -859,7 +862,7 @@ static ssize_t layer_copy_file_range(const char *path,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_COPY_FILE_RANGE);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_COPY_FILE_RANGE, path, "to=%s size=%zu",
 			    path_out ? path_out : "-", size);
@@ -880,7 +883,7 @@ static off_t layer_lseek(const char *path, off_t offset, int whence,
 	struct layer_call call;
 	int64_t result;
 
-	layer_begin(layer, &call);
+	layer_begin(layer, &call, OP_LSEEK);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_LSEEK, path, "offset=%jd whence=%d",
 			    (intmax_t)offset, whence);

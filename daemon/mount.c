@@ -13,10 +13,13 @@
 #include "mount.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fuse_lowlevel.h>
 
@@ -27,6 +30,8 @@
 #include "plugin.h"
 
 #define WAKE_INTERVAL_MS 100
+/* After an abort, how long a plugin has to notice before it is given up. */
+#define ABORT_GRACE_MS 1000
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -120,7 +125,9 @@ void mount_free(struct mount *mount)
 static void set_state(struct mount *mount, enum mount_state state, int error)
 {
 	pthread_mutex_lock(&mount->lock);
-	mount->state = state;
+	/* An abandoned mount stays stopped whatever its thread does later. */
+	if (!mount->abandoned)
+		mount->state = state;
 	mount->start_error = error;
 	pthread_cond_broadcast(&mount->changed);
 	pthread_mutex_unlock(&mount->lock);
@@ -351,7 +358,7 @@ int mount_start(struct mount *mount)
 	int result;
 
 	if (!mount->plugin || mount->thread_running)
-		return -EINVAL;
+		return mount->abandoned ? -EBUSY : -EINVAL;
 	atomic_store(&mount->stopping, false);
 	atomic_store(&mount->loop_returned, false);
 	set_state(mount, MOUNT_STARTING, 0);
@@ -401,13 +408,15 @@ static void deadline_after_ms(struct timespec *deadline, long ms)
 	deadline->tv_nsec %= 1000000000L;
 }
 
-void mount_wait_stopped(struct mount *mount)
+/* Wait for the loop to return until `deadline_ms` (monotonic), waking it
+ * meanwhile.  Returns whether it returned. */
+static bool wake_until_returned(struct mount *mount, int64_t deadline_ms)
 {
-	if (!mount->thread_running)
-		return;
+	bool returned;
 
 	pthread_mutex_lock(&mount->lock);
-	while (!atomic_load(&mount->loop_returned)) {
+	while (!atomic_load(&mount->loop_returned) &&
+	       g_get_monotonic_time() / 1000 < deadline_ms) {
 		struct timespec deadline;
 
 		/* The first signal can arrive just before the loop starts
@@ -418,8 +427,81 @@ void mount_wait_stopped(struct mount *mount)
 		pthread_cond_timedwait(&mount->changed, &mount->lock,
 				       &deadline);
 	}
+	returned = atomic_load(&mount->loop_returned);
 	pthread_mutex_unlock(&mount->lock);
+	return returned;
+}
 
+/* Make every request of this connection fail at once, as root can through
+ * the fusectl filesystem. */
+static void abort_connection(const struct mount *stuck)
+{
+	char *path = g_strdup_printf("/sys/fs/fuse/connections/%u/abort",
+				     stuck->fuse_connection);
+
+	int fd;
+
+	if (!g_file_test(path, G_FILE_TEST_EXISTS))
+		mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0,
+		      NULL);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		log_error(stuck->config->name,
+			  "cannot abort FUSE connection %u through %s: %s",
+			  stuck->fuse_connection, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	g_free(path);
+}
+
+bool mount_wake(struct mount *mount)
+{
+	bool returned;
+
+	pthread_mutex_lock(&mount->lock);
+	returned = !mount->thread_running || mount->abandoned ||
+		   atomic_load(&mount->loop_returned);
+	if (!returned && mount->state == MOUNT_SERVING)
+		pthread_kill(mount->thread, MOUNT_WAKE_SIGNAL);
+	pthread_mutex_unlock(&mount->lock);
+	return returned;
+}
+
+bool mount_wait_stopped(struct mount *mount, int timeout_ms)
+{
+	int64_t deadline_ms = g_get_monotonic_time() / 1000 + timeout_ms;
+
+	if (mount->abandoned)
+		return false;
+	if (!mount->thread_running)
+		return true;
+
+	if (!wake_until_returned(mount, deadline_ms)) {
+		log_warning(mount->config->name,
+			    "did not stop within %d ms (an operation is stuck "
+			    "in plugin %s): aborting its FUSE connection",
+			    timeout_ms, mount_plugin_name(mount));
+		abort_connection(mount);
+		if (!wake_until_returned(mount, g_get_monotonic_time() / 1000 +
+							ABORT_GRACE_MS)) {
+			pthread_mutex_lock(&table_lock);
+			if (mount_still_mounted(mount))
+				umount2(mount->config->mountpoint,
+					MNT_DETACH);
+			pthread_mutex_unlock(&table_lock);
+			log_error(mount->config->name,
+				  "plugin %s is stuck in an operation: the "
+				  "mount is detached and its thread abandoned "
+				  "(restart fusehostd to reclaim them)",
+				  mount_plugin_name(mount));
+			pthread_mutex_lock(&mount->lock);
+			mount->abandoned = true;
+			mount->state = MOUNT_STOPPED;
+			pthread_mutex_unlock(&mount->lock);
+			return false;
+		}
+	}
 	pthread_join(mount->thread, NULL);
 	mount->thread_running = false;
+	return true;
 }

@@ -49,6 +49,7 @@ struct mount {
 	int start_error;        /* negative errno when MOUNT_FAILED */
 
 	atomic_bool stopping;      /* the daemon asked it to stop */
+	bool abandoned;            /* stuck in its plugin; see mount_wait_stopped */
 	atomic_bool loop_returned; /* the libfuse loop is over */
 
 	/* Where the kernel has it, read from mountinfo after mounting. */
@@ -70,6 +71,7 @@ struct mount {
 	unsigned restart_timer; /* GLib source id of a pending restart */
 	bool wanted;            /* false after an administrator unmounted it */
 	int64_t served_since;   /* g_get_monotonic_time() of the last start */
+	uint64_t hang_reported; /* start of the stuck operation last logged */
 };
 
 /* The mount keeps a copy of `config`; it takes `plugin` over and
@@ -105,8 +107,18 @@ int mount_wait_started(struct mount *mount);
 /* Ask the mount to stop; returns at once, so many can stop in parallel. */
 void mount_request_stop(struct mount *mount);
 
-/* Wake the loop until it returns, then join the thread. */
-void mount_wait_stopped(struct mount *mount);
+/* Send one wake signal unless the loop has returned; returns whether it
+ * has.  For stopping many mounts at once. */
+bool mount_wake(struct mount *mount);
+
+/* Wake the loop until it returns, then join the thread.  A mount whose
+ * loop has not returned after `timeout_ms` (a plugin stuck in an
+ * operation holds it) gets its FUSE connection aborted, which fails every
+ * request waiting on it; if the plugin still does not return, the
+ * mountpoint is detached and the thread abandoned (mount->abandoned): it
+ * cannot be joined, and neither the mount nor its plugin may be freed.
+ * Returns false in that last case. */
+bool mount_wait_stopped(struct mount *mount, int timeout_ms);
 
 /* Whether this very mount (same mount id and connection) is still in the
  * mount table. */

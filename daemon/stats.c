@@ -178,6 +178,23 @@ static void add_counters(struct op_counters *sum,
 		sum->errors[i] += load(&part->errors[i]);
 }
 
+uint64_t stats_oldest_running(struct mount_stats *stats, enum op *op)
+{
+	uint64_t oldest = 0;
+
+	for (struct thread_stats *thread =
+		     __atomic_load_n(&stats->threads, __ATOMIC_ACQUIRE);
+	     thread; thread = thread->next) {
+		uint64_t since = load(&thread->running_since_ns);
+
+		if (since && (!oldest || since < oldest)) {
+			oldest = since;
+			*op = (enum op)load(&thread->running_op);
+		}
+	}
+	return oldest;
+}
+
 void stats_snapshot(struct mount_stats *stats, struct stats_snapshot *snapshot)
 {
 	memset(snapshot, 0, sizeof(*snapshot));

@@ -56,6 +56,7 @@ struct op_counters {
 struct thread_stats {
 	/* Start of the operation this thread is running; 0 when idle. */
 	uint64_t running_since_ns;
+	uint64_t running_op; /* enum op, valid while running_since_ns */
 	uint64_t read_bytes;
 	uint64_t written_bytes;
 	struct op_counters ops[OP_COUNT];
@@ -108,6 +109,10 @@ static inline void stats_set(uint64_t *value, uint64_t to)
 {
 	__atomic_store_n(value, to, __ATOMIC_RELAXED);
 }
+
+/* The oldest operation running on the mount: returns its start (0 when
+ * nothing runs) and sets *op.  Cheap: reads two fields per thread. */
+uint64_t stats_oldest_running(struct mount_stats *stats, enum op *op);
 
 /* Sum every thread's block.  `snapshot` is overwritten. */
 void stats_snapshot(struct mount_stats *stats, struct stats_snapshot *snapshot);

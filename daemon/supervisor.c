@@ -16,12 +16,19 @@
 #include "mount.h"
 #include "mountinfo.h"
 #include "plugin.h"
+#include "stats.h"
 
 /* A mount that served this long has recovered: its backoff starts over. */
 #define STABLE_USEC (30 * G_USEC_PER_SEC)
 
+/* How often running operations are checked for ones that take too long. */
+#define HANG_CHECK_SECONDS 1
+/* Between rounds of wake signals to mounts that are stopping. */
+#define WAKE_ROUND_USEC (100 * 1000)
+
 struct supervisor {
 	struct config *config;
+	unsigned hang_check;
 	unsigned next_mount_id;
 	GMutex lock;       /* guards the array, not the mounts */
 	GPtrArray *mounts; /* struct mount *, in config order */
@@ -41,6 +48,37 @@ struct mount_event {
 static void schedule_restart(struct supervisor *supervisor,
 			     struct mount *mount);
 
+/* An operation that never finishes never reaches the slow-operation log
+ * of the layer, so running ones are looked at too: each stuck operation
+ * is logged once, when it passes its mount's slow-op threshold. */
+static gboolean check_hangs(gpointer data)
+{
+	struct supervisor *supervisor = data;
+	uint64_t now = stats_now_ns();
+
+	for (guint i = 0; i < supervisor->mounts->len; i++) {
+		struct mount *mount = supervisor->mounts->pdata[i];
+		uint64_t threshold = __atomic_load_n(&mount->layer.slow_op_ns,
+						     __ATOMIC_RELAXED);
+		enum op op = OP_GETATTR;
+		uint64_t since;
+
+		if (!mount->plugin || !mount_is_observed(mount) || !threshold)
+			continue;
+		since = stats_oldest_running(&mount->layer.stats, &op);
+		if (!since || since == mount->hang_reported ||
+		    now - since < threshold)
+			continue;
+		mount->hang_reported = since;
+		log_warning(mount->config->name,
+			    "operation %s has been running for %.1f s, more "
+			    "than slow-op-ms; plugin %s may be stuck",
+			    op_name(op), (double)(now - since) / 1e9,
+			    mount_plugin_name(mount));
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 struct supervisor *supervisor_new(struct config *config)
 {
 	struct supervisor *supervisor = g_new0(struct supervisor, 1);
@@ -48,11 +86,14 @@ struct supervisor *supervisor_new(struct config *config)
 	supervisor->config = config;
 	g_mutex_init(&supervisor->lock);
 	supervisor->mounts = g_ptr_array_new();
+	supervisor->hang_check =
+		g_timeout_add_seconds(HANG_CHECK_SECONDS, check_hangs, supervisor);
 	return supervisor;
 }
 
 void supervisor_free(struct supervisor *supervisor)
 {
+	g_source_remove(supervisor->hang_check);
 	g_ptr_array_unref(supervisor->mounts);
 	g_mutex_clear(&supervisor->lock);
 	config_free(supervisor->config);
@@ -73,6 +114,11 @@ GPtrArray *supervisor_lock(struct supervisor *supervisor)
 void supervisor_unlock(struct supervisor *supervisor)
 {
 	g_mutex_unlock(&supervisor->lock);
+}
+
+static int stop_timeout_ms(const struct supervisor *supervisor)
+{
+	return (int)supervisor->config->daemon.stop_timeout_sec * 1000;
 }
 
 static struct mount *find_mount(struct supervisor *supervisor,
@@ -96,7 +142,7 @@ static gboolean handle_mount_event(gpointer data)
 		/* Removed (or replaced) since: nothing to do. */
 	} else if (event->lost) {
 		/* Joins the thread, which has torn the mount down. */
-		mount_wait_stopped(mount);
+		mount_wait_stopped(mount, stop_timeout_ms(event->supervisor));
 		log_info(mount->config->name, "mount is down");
 		mount->failures++;
 		schedule_restart(event->supervisor, mount);
@@ -150,7 +196,8 @@ static gboolean restart_mount(gpointer data)
 	struct mount *mount = data;
 
 	mount->restart_timer = 0;
-	if (!mount->wanted || mount_get_state(mount) == MOUNT_SERVING)
+	if (!mount->wanted || mount->abandoned ||
+	    mount_get_state(mount) == MOUNT_SERVING)
 		return G_SOURCE_REMOVE;
 	__atomic_add_fetch(&mount->restarts, 1, __ATOMIC_RELAXED);
 	log_info(mount->config->name, "restarting (attempt %u)",
@@ -258,18 +305,43 @@ bool supervisor_start(struct supervisor *supervisor)
 	return start_and_wait(supervisor, supervisor->mounts, true);
 }
 
-static void stop_mounts(GPtrArray *mounts, void (*progress)(void *data),
-			void *data)
+static void stop_mounts(GPtrArray *mounts, int timeout_ms,
+			void (*progress)(void *data), void *data)
 {
+	int64_t deadline_ms;
+
 	for (guint i = 0; i < mounts->len; i++) {
 		cancel_restart(mounts->pdata[i]);
 		mount_request_stop(mounts->pdata[i]);
 	}
+	/* They stop in parallel: one deadline for all, and all woken
+	 * together, so that one stuck mount does not hold up the others. */
+	deadline_ms = g_get_monotonic_time() / 1000 + timeout_ms;
+	for (;;) {
+		bool all_returned = true;
+
+		for (guint i = 0; i < mounts->len; i++)
+			all_returned &= mount_wake(mounts->pdata[i]);
+		if (all_returned ||
+		    g_get_monotonic_time() / 1000 >= deadline_ms)
+			break;
+		g_usleep(WAKE_ROUND_USEC);
+	}
 	for (guint i = 0; i < mounts->len; i++) {
+		int64_t left = deadline_ms - g_get_monotonic_time() / 1000;
+
 		if (progress)
 			progress(data);
-		mount_wait_stopped(mounts->pdata[i]);
+		mount_wait_stopped(mounts->pdata[i], left > 0 ? (int)left : 0);
 	}
+}
+
+/* A mount abandoned with its thread stuck in plugin code is never freed:
+ * the thread still uses it, and the plugin's code must stay loaded. */
+static void free_mount(struct mount *mount)
+{
+	if (!mount->abandoned)
+		mount_free(mount);
 }
 
 void supervisor_stop(struct supervisor *supervisor,
@@ -282,9 +354,9 @@ void supervisor_stop(struct supervisor *supervisor,
 	supervisor->mounts = g_ptr_array_new();
 	g_mutex_unlock(&supervisor->lock);
 
-	stop_mounts(mounts, progress, data);
+	stop_mounts(mounts, stop_timeout_ms(supervisor), progress, data);
 	for (guint i = 0; i < mounts->len; i++)
-		mount_free(mounts->pdata[i]);
+		free_mount(mounts->pdata[i]);
 	g_ptr_array_unref(mounts);
 }
 
@@ -297,9 +369,9 @@ static void remove_mount(struct supervisor *supervisor, struct mount *mount)
 	g_ptr_array_remove(supervisor->mounts, mount);
 	g_mutex_unlock(&supervisor->lock);
 	g_ptr_array_add(one, mount);
-	stop_mounts(one, NULL, NULL);
+	stop_mounts(one, stop_timeout_ms(supervisor), NULL, NULL);
 	g_ptr_array_unref(one);
-	mount_free(mount);
+	free_mount(mount);
 }
 
 /* Settings that apply without remounting, copied into the mount's own
@@ -409,7 +481,7 @@ void supervisor_check_mount_table(struct supervisor *supervisor)
 			    "gone from the mount table)",
 			    mount->config->mountpoint);
 		mount_request_stop(mount);
-		mount_wait_stopped(mount);
+		mount_wait_stopped(mount, stop_timeout_ms(supervisor));
 		log_info(mount->config->name, "mount is down");
 		mount->failures++;
 		schedule_restart(supervisor, mount);
@@ -436,8 +508,8 @@ int supervisor_unmount(struct supervisor *supervisor, const char *name)
 		return -EALREADY;
 	log_info(name, "unmounting on request");
 	mount_request_stop(mount);
-	mount_wait_stopped(mount);
-	return 0;
+	return mount_wait_stopped(mount, stop_timeout_ms(supervisor)) ? 0
+								      : -EIO;
 }
 
 int supervisor_mount(struct supervisor *supervisor, const char *name)
@@ -449,6 +521,8 @@ int supervisor_mount(struct supervisor *supervisor, const char *name)
 		return result;
 	if (!mount->plugin)
 		return -ENOEXEC;
+	if (mount->abandoned)
+		return -EBUSY;
 	mount->wanted = true;
 	cancel_restart(mount);
 	if (mount_get_state(mount) == MOUNT_SERVING)
@@ -472,7 +546,8 @@ int supervisor_remount(struct supervisor *supervisor, const char *name)
 	if (mount_get_state(mount) == MOUNT_SERVING) {
 		log_info(name, "remounting on request");
 		mount_request_stop(mount);
-		mount_wait_stopped(mount);
+		if (!mount_wait_stopped(mount, stop_timeout_ms(supervisor)))
+			return -EIO;
 	}
 	return supervisor_mount(supervisor, name);
 }

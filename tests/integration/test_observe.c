@@ -407,6 +407,7 @@ static void test_slow_operation_shows_and_is_logged(void **state)
 				       plugin, mountpoint);
 	char *path = test_path(mountpoint, "sleep");
 	const char *const expected[] = { "slow operation: read /sleep took",
+					 "operation read has been running for",
 					 NULL };
 	char *series = g_strdup(
 		"fusehost_oldest_operation_age_seconds{mount=\"slow\","
@@ -439,6 +440,10 @@ static void test_slow_operation_shows_and_is_logged(void **state)
 	fusehostd_assert_logged(fixture->daemon,
 				"warning: slow: slow operation: read /sleep "
 				"took 1");
+	/* While it ran, the supervisor saw it pass the threshold too. */
+	fusehostd_assert_logged(fixture->daemon,
+				"warning: slow: operation read has been "
+				"running for");
 	g_free(series);
 	g_free(path);
 	g_free(config);

@@ -216,9 +216,27 @@ static void test_reload_by_difference(void **state)
 						     "unchanged\n");
 		assert_int_equal(write(held, "x", 1), 1);
 	}
-	/* Back to `after`: the last round applied `before` again. */
+	/* Back to `after`: the last round applied `before` again.  The
+	 * reload is done when its status line follows the fourth summary. */
 	test_write_file(fixture->config, after);
 	kill(fixture->daemon->pid, SIGHUP);
+	for (int i = 0; i < 1000; i++) {
+		char *log = fusehostd_log(fixture->daemon);
+		unsigned reloads = 0;
+		char *last = NULL;
+
+		for (char *at = strstr(log, "configuration reloaded"); at;
+		     at = strstr(at + 1, "configuration reloaded")) {
+			reloads++;
+			last = at;
+		}
+		if (reloads == 4 && strstr(last, "mounts serving")) {
+			g_free(log);
+			break;
+		}
+		g_free(log);
+		usleep(10 * 1000);
+	}
 	assert_true(wait_for_fuse_mount(added, START_TIMEOUT_MS));
 	assert_true(wait_for_no_fuse_mount(gone, START_TIMEOUT_MS));
 	assert_int_equal(write(held, " after", 6), 6);
@@ -226,6 +244,7 @@ static void test_reload_by_difference(void **state)
 	held_text = test_read_file(held_path);
 	assert_string_equal(held_text, "before xxx after");
 	greeting = test_read_file(greeting_path);
+	assert_non_null(greeting);
 	assert_string_equal(greeting, "after\n");
 	g_free(greeting);
 	greeting = test_read_file(added_path);

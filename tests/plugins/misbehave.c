@@ -5,12 +5,14 @@
  *   /badlink    readlink returns -99999 (not an errno)
  *   /sleep      read sleeps for the `sleep-ms` option first, then
  *               returns "slept\n"
+ *   /hang       read never returns
  *   /fine       a well-behaved file, "fine\n"
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fusehost/plugin.h>
 
@@ -53,7 +55,7 @@ static int misbehave_getattr(const char *path, struct stat *st,
 		return 0;
 	}
 	if (strcmp(path, "/toomuch") == 0 || strcmp(path, "/sleep") == 0 ||
-	    strcmp(path, "/fine") == 0) {
+	    strcmp(path, "/hang") == 0 || strcmp(path, "/fine") == 0) {
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
 		st->st_size = 4096;
@@ -100,6 +102,10 @@ static int misbehave_read(const char *path, char *buffer, size_t size,
 	(void)fi;
 	if (strcmp(path, "/toomuch") == 0)
 		return (int)size + 100;
+	if (strcmp(path, "/hang") == 0) {
+		for (;;)
+			pause();
+	}
 	if (strcmp(path, "/sleep") == 0) {
 		struct timespec pause = {
 			.tv_sec = state->sleep_ms / 1000,
@@ -117,9 +123,9 @@ static int misbehave_readdir(const char *path, void *buffer,
 			     struct fuse_file_info *fi,
 			     enum fuse_readdir_flags flags)
 {
-	static const char *const names[] = { ".",	 "..",	  "positive",
+	static const char *const names[] = { ".",	"..",	   "positive",
 					     "toomuch", "badlink", "sleep",
-					     "fine" };
+					     "hang",	"fine" };
 
 	(void)path;
 	(void)offset;

@@ -416,6 +416,7 @@ static void test_format_fills_defaults(void **state)
 				     "slow-op-ms = 1000\n"
 				     "control-socket = /run/fusehost/"
 				     "control.sock\ncontrol-group = \n"
+				     "stop-timeout-sec = 5\n"
 				     "insecure-plugins = false\n"));
 	assert_non_null(strstr(text, "[mount a]\nplugin = memfs\n"
 				     "mountpoint = /a\n"

@@ -1,0 +1,223 @@
+/* Integration tests with a plugin that hangs forever in an operation:
+ * the other mounts keep serving, the hang shows in the metrics and the
+ * log, and unmounting that mount or stopping the daemon still completes
+ * within the stop timeout, by aborting the FUSE connection. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define START_TIMEOUT_MS 10000
+/* stop-timeout-sec (2) plus a second's grace after the abort, plus slack. */
+#define STOP_TIMEOUT_MS 6000
+
+struct fixture {
+	char *dir;
+	char *config;
+	char *hung;
+	char *good;
+	char *socket;
+	int port;
+	pid_t reader;
+	struct fusehostd *daemon;
+};
+
+static const char *const hang_expected[] = {
+	"has been running for", "did not stop within",
+	"is stuck in an operation", NULL
+};
+
+static int setup(void **state)
+{
+	struct fixture *fixture = g_new0(struct fixture, 1);
+	char *plugin;
+	char *text;
+
+	fixture->dir = test_dir_create();
+	fixture->config = test_path(fixture->dir, "fusehost.conf");
+	fixture->hung = test_subdir(fixture->dir, "hung");
+	fixture->good = test_subdir(fixture->dir, "good");
+	fixture->socket = test_path(fixture->dir, "control.sock");
+	fixture->port = test_free_port();
+	plugin = test_plugin_path("misbehave");
+	text = g_strdup_printf(
+		"[daemon]\nmetrics-listen = 127.0.0.1:%d\ncontrol-socket = %s\n"
+		"stop-timeout-sec = 2\n"
+		"[mount hung]\nplugin = %s\nmountpoint = %s\n"
+		"slow-op-ms = 300\nrestart = no\n"
+		"[mount good]\nplugin = hello\nmountpoint = %s\n",
+		fixture->port, fixture->socket, plugin, fixture->hung,
+		fixture->good);
+	/* A drop-in directory of its own keeps the harness's defaults out. */
+	g_free(test_subdir(fixture->dir, "fusehost.d"));
+	test_write_file(fixture->config, text);
+	g_free(text);
+	g_free(plugin);
+	*state = fixture;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fixture = *state;
+
+	if (fixture->reader > 0) {
+		kill(fixture->reader, SIGKILL);
+		waitpid(fixture->reader, NULL, 0);
+	}
+	if (fixture->daemon)
+		fusehostd_free(fixture->daemon);
+	test_dir_remove(fixture->dir);
+	g_free(fixture->socket);
+	g_free(fixture->good);
+	g_free(fixture->hung);
+	g_free(fixture->config);
+	g_free(fixture);
+	return 0;
+}
+
+static bool wait_for_log(struct fixture *fixture, const char *text)
+{
+	for (int i = 0; i < 1000; i++) {
+		char *log = fusehostd_log(fixture->daemon);
+		bool found = strstr(log, text) != NULL;
+
+		g_free(log);
+		if (found)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/* Start the daemon, get a reader stuck in /hang, and check that the hang
+ * shows while the other mount serves. */
+static void serve_with_stuck_reader(struct fixture *fixture)
+{
+	char *path = test_path(fixture->hung, "hang");
+	char *hello = test_path(fixture->good, "hello");
+	char *text;
+
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_true(wait_for_fuse_mount(fixture->good, START_TIMEOUT_MS));
+	assert_true(wait_for_log(fixture, "serving metrics at"));
+	fixture->reader = fork();
+	if (fixture->reader == 0) {
+		char buffer[16];
+		int fd = open(path, O_RDONLY);
+
+		/* Returns only when the connection is aborted. */
+		_exit(fd >= 0 && read(fd, buffer, sizeof(buffer)) < 0 ? 0 : 1);
+	}
+	assert_true(wait_for_log(fixture, "warning: hung: operation read has "
+					  "been running for"));
+	text = test_scrape_metrics(fixture->port);
+	assert_non_null(text);
+	assert_true(test_metric_value(text,
+				      "fusehost_oldest_operation_age_seconds{"
+				      "mount=\"hung\",plugin=\"misbehave\"}") >=
+		    0.3);
+	assert_int_equal(test_metric_value(text,
+					   "fusehost_operations_in_flight{"
+					   "mount=\"hung\",plugin="
+					   "\"misbehave\"}"),
+			 1);
+	g_free(text);
+
+	/* The other mount answers at once, however often. */
+	for (int i = 0; i < 20; i++) {
+		text = test_read_file(hello);
+		assert_string_equal(text, "Hello, world!\n");
+		g_free(text);
+	}
+	g_free(hello);
+	g_free(path);
+}
+
+static void assert_reader_released(struct fixture *fixture)
+{
+	int status;
+
+	assert_int_equal(waitpid(fixture->reader, &status, 0), fixture->reader);
+	fixture->reader = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_daemon_stops_despite_hung_plugin(void **state)
+{
+	struct fixture *fixture = *state;
+	long long started;
+
+	serve_with_stuck_reader(fixture);
+	started = test_now_ms();
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	assert_true(test_now_ms() - started < STOP_TIMEOUT_MS);
+	assert_false(is_fuse_mounted(fixture->hung));
+	assert_false(is_fuse_mounted(fixture->good));
+	assert_reader_released(fixture);
+	fusehostd_assert_logged(fixture->daemon,
+				"aborting its FUSE connection");
+	fusehostd_assert_log_clean(fixture->daemon, hang_expected);
+}
+
+static void test_unmount_of_hung_mount_completes(void **state)
+{
+	struct fixture *fixture = *state;
+	char *ctl = g_strdup_printf("%s/fusehostctl",
+				    g_path_get_dirname(test_fusehostd_path()));
+	char *hello = test_path(fixture->good, "hello");
+	const char *const expected[] = { "has been running for",
+					 "did not stop within",
+					 "is stuck in an operation", NULL };
+	char *text;
+
+	serve_with_stuck_reader(fixture);
+	/* Exit status 1: done, but the plugin had to be abandoned. */
+	assert_int_equal(test_shell("%s -s %s unmount hung >/dev/null 2>&1",
+				    ctl, fixture->socket),
+			 1);
+	assert_false(is_fuse_mounted(fixture->hung));
+	assert_reader_released(fixture);
+	assert_int_equal(test_shell("%s -s %s --json list | grep -q "
+				    "'\"state\" : \"unmounted\"'",
+				    ctl, fixture->socket),
+			 0);
+	text = test_read_file(hello);
+	assert_string_equal(text, "Hello, world!\n");
+	g_free(text);
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	assert_false(is_fuse_mounted(fixture->good));
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(hello);
+	g_free(ctl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_daemon_stops_despite_hung_plugin, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_unmount_of_hung_mount_completes, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
+}
