@@ -104,10 +104,10 @@ static bool settings_equal(const struct mount_config *a,
 bool mount_config_same_mount(const struct mount_config *a,
 			     const struct mount_config *b)
 {
-	return strcmp(a->name, b->name) == 0 &&
-	       strcmp(a->plugin, b->plugin) == 0 &&
-	       strcmp(a->mountpoint, b->mountpoint) == 0 &&
-	       strcmp(a->options, b->options) == 0 &&
+	return g_strcmp0(a->name, b->name) == 0 &&
+	       g_strcmp0(a->plugin, b->plugin) == 0 &&
+	       g_strcmp0(a->mountpoint, b->mountpoint) == 0 &&
+	       g_strcmp0(a->options, b->options) == 0 &&
 	       a->threads == b->threads && a->metrics == b->metrics &&
 	       settings_equal(a, b);
 }

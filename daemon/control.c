@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control_request.h"
 #include "log.h"
 #include "metrics.h"
 #include "mount.h"
@@ -40,15 +41,10 @@ struct control {
 	int64_t started; /* g_get_monotonic_time() */
 };
 
-enum action { ACTION_MOUNT, ACTION_UNMOUNT, ACTION_REMOUNT, ACTION_TRACE,
-	      ACTION_RELOAD };
-
 /* A state change handed to the main thread. */
 struct call {
 	struct control *control;
-	enum action action;
-	char *name;
-	bool trace;
+	const struct control_request *request;
 	int result;
 	char *message;
 	GMutex lock;
@@ -65,23 +61,28 @@ static gboolean run_call(gpointer data)
 	struct call *call = data;
 	struct supervisor *supervisor = call->control->supervisor;
 
-	switch (call->action) {
-	case ACTION_MOUNT:
-		call->result = supervisor_mount(supervisor, call->name);
+	const struct control_request *request = call->request;
+
+	switch (request->action) {
+	case CONTROL_MOUNT:
+		call->result = supervisor_mount(supervisor, request->name);
 		break;
-	case ACTION_UNMOUNT:
-		call->result = supervisor_unmount(supervisor, call->name);
+	case CONTROL_UNMOUNT:
+		call->result = supervisor_unmount(supervisor, request->name);
 		break;
-	case ACTION_REMOUNT:
-		call->result = supervisor_remount(supervisor, call->name);
+	case CONTROL_REMOUNT:
+		call->result = supervisor_remount(supervisor, request->name);
 		break;
-	case ACTION_TRACE:
-		call->result = supervisor_set_trace(supervisor, call->name,
-						    call->trace);
+	case CONTROL_TRACE:
+		call->result = supervisor_set_trace(supervisor, request->name,
+						    request->enabled);
 		break;
-	case ACTION_RELOAD:
+	case CONTROL_RELOAD:
 		call->result = call->control->reload(call->control->reload_data,
 						     &call->message);
+		break;
+	default:
+		call->result = -EINVAL;
 		break;
 	}
 	g_mutex_lock(&call->lock);
@@ -300,76 +301,20 @@ static const char *message_for(int result)
 	}
 }
 
-static bool parse_trace_body(const char *body, bool *enabled)
-{
-	JsonParser *parser = json_parser_new();
-	JsonNode *root;
-	bool ok = false;
-
-	if (json_parser_load_from_data(parser, body, -1, NULL)) {
-		root = json_parser_get_root(parser);
-		if (root && JSON_NODE_HOLDS_OBJECT(root)) {
-			JsonObject *object = json_node_get_object(root);
-			JsonNode *member =
-				json_object_get_member(object, "enabled");
-
-			if (member && JSON_NODE_HOLDS_VALUE(member) &&
-			    json_node_get_value_type(member) ==
-				    G_TYPE_BOOLEAN) {
-				*enabled = json_node_get_boolean(member);
-				ok = true;
-			}
-		}
-	}
-	g_object_unref(parser);
-	return ok;
-}
-
-/* POST /v1/mounts/NAME/ACTION and POST /v1/reload. */
-static enum MHD_Result handle_post(struct control *control,
+/* A state change, run in the main thread; replies. */
+static enum MHD_Result change_state(struct control *control,
 				   struct MHD_Connection *connection,
-				   const char *url, const char *body)
+				   struct control_request *request)
 {
-	struct call call = { .control = control };
-	char **parts = g_strsplit(url, "/", -1);
-	guint count = g_strv_length(parts);
+	struct call call = { .control = control,
+			     .request = request };
 	enum MHD_Result result;
 	JsonBuilder *builder;
 
-	/* "", "v1", "mounts", NAME, ACTION */
-	if (strcmp(url, "/v1/reload") == 0) {
-		call.action = ACTION_RELOAD;
-	} else if (count == 5 && strcmp(parts[1], "v1") == 0 &&
-		   strcmp(parts[2], "mounts") == 0) {
-		call.name = g_strdup(parts[3]);
-		if (strcmp(parts[4], "mount") == 0)
-			call.action = ACTION_MOUNT;
-		else if (strcmp(parts[4], "unmount") == 0)
-			call.action = ACTION_UNMOUNT;
-		else if (strcmp(parts[4], "remount") == 0)
-			call.action = ACTION_REMOUNT;
-		else if (strcmp(parts[4], "trace") == 0)
-			call.action = ACTION_TRACE;
-		else
-			goto not_found;
-	} else {
-		goto not_found;
-	}
-	g_strfreev(parts);
-
-	if (!may_change_state(control, connection)) {
-		g_free(call.name);
+	if (!may_change_state(control, connection))
 		return reply_error(connection, MHD_HTTP_FORBIDDEN,
 				   "permission denied: only root or members "
 				   "of control-group may change state");
-	}
-	if (call.action == ACTION_TRACE &&
-	    !parse_trace_body(body, &call.trace)) {
-		g_free(call.name);
-		return reply_error(connection, MHD_HTTP_BAD_REQUEST,
-				   "body must be {\"enabled\": true} or "
-				   "{\"enabled\": false}");
-	}
 	run_in_main_thread(&call);
 	if (call.result < 0) {
 		const char *message = call.message ? call.message
@@ -387,32 +332,48 @@ static enum MHD_Result handle_post(struct control *control,
 		result = reply_json(connection, MHD_HTTP_OK, builder);
 	}
 	g_free(call.message);
-	g_free(call.name);
 	return result;
-
-not_found:
-	g_strfreev(parts);
-	g_free(call.name);
-	return reply_error(connection, MHD_HTTP_NOT_FOUND, "no such request");
 }
 
-static enum MHD_Result handle_get(struct control *control,
-				  struct MHD_Connection *connection,
-				  const char *url)
+static enum MHD_Result reply_metrics(struct control *control,
+				     struct MHD_Connection *connection)
 {
-	if (strcmp(url, "/v1/status") == 0)
-		return reply_mounts(control, connection, true);
-	if (strcmp(url, "/v1/mounts") == 0)
-		return reply_mounts(control, connection, false);
-	if (strcmp(url, "/metrics") == 0) {
-		char *text = metrics_render(supervisor_lock(control->supervisor));
+	char *text = metrics_render(supervisor_lock(control->supervisor));
 
-		supervisor_unlock(control->supervisor);
-		return reply_text(connection, MHD_HTTP_OK,
-				  "text/plain; version=0.0.4; charset=utf-8",
-				  text);
+	supervisor_unlock(control->supervisor);
+	return reply_text(connection, MHD_HTTP_OK,
+			  "text/plain; version=0.0.4; charset=utf-8", text);
+}
+
+static enum MHD_Result serve(struct control *control,
+			     struct MHD_Connection *connection,
+			     const char *url, const char *method,
+			     const char *body)
+{
+	struct control_request request;
+	const char *message;
+	unsigned status = control_request_parse(method, url, body, &request,
+						&message);
+	enum MHD_Result result;
+
+	if (status != 0)
+		return reply_error(connection, status, message);
+	switch (request.action) {
+	case CONTROL_STATUS:
+		result = reply_mounts(control, connection, true);
+		break;
+	case CONTROL_LIST:
+		result = reply_mounts(control, connection, false);
+		break;
+	case CONTROL_METRICS:
+		result = reply_metrics(control, connection);
+		break;
+	default:
+		result = change_state(control, connection, &request);
+		break;
 	}
-	return reply_error(connection, MHD_HTTP_NOT_FOUND, "no such request");
+	control_request_clear(&request);
+	return result;
 }
 
 static enum MHD_Result handle_request(void *data,
@@ -424,8 +385,6 @@ static enum MHD_Result handle_request(void *data,
 {
 	struct control *control = data;
 	struct request *request = *state;
-	enum MHD_Result result;
-
 	(void)version;
 	if (!request) {
 		/* First call: headers only. */
@@ -441,15 +400,7 @@ static enum MHD_Result handle_request(void *data,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (strcmp(method, "GET") == 0)
-		result = handle_get(control, connection, url);
-	else if (strcmp(method, "POST") == 0)
-		result = handle_post(control, connection, url,
-				     request->body->str);
-	else
-		result = reply_error(connection, MHD_HTTP_METHOD_NOT_ALLOWED,
-				     "use GET or POST");
-	return result;
+	return serve(control, connection, url, method, request->body->str);
 }
 
 static void request_completed(void *data, struct MHD_Connection *connection,

@@ -48,4 +48,32 @@ TEST_ENVIRONMENT := FUSEHOSTD=$(BUILD)/fusehostd \
 
 check: deps
 	$(MAKE) tests
-	$(TEST_ENVIRONMENT) tests/run-tests $(UNIT_TESTS) $(INTEGRATION_TESTS)
+	$(TEST_ENVIRONMENT) tests/run-tests $(UNIT_TESTS) $(FUZZ_REPLAYS) \
+	  $(INTEGRATION_TESTS)
+
+# Fuzzing: `make fuzz` runs each libFuzzer target (clang) for FUZZ_SECONDS
+# from the committed corpus; `make check` replays corpus and regressions
+# through the same targets built without libFuzzer.
+FUZZ_TARGETS := config options control
+FUZZ_SECONDS ?= 60
+FUZZ_REPLAYS := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_replay_%)
+FUZZ_DAEMON_SOURCES := daemon/config.c daemon/options.c daemon/log.c \
+	daemon/trust.c daemon/mountinfo.c daemon/control_request.c
+
+$(FUZZ_REPLAYS): $(BUILD)/tests/fuzz_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(CORE_OBJECTS) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -DFUZZ_TARGET='"$*"' $^ -o $@ $(TEST_LIBS)
+
+tests: $(FUZZ_REPLAYS)
+
+fuzz: deps
+	@$(MAKE) -s install-packages PACKAGES="clang libclang-rt-14-dev"
+	mkdir -p $(BUILD)/fuzz
+	for target in $(FUZZ_TARGETS); do \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Idaemon \
+	    $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
+	    tests/fuzz/fuzz_$$target.c $(FUZZ_DAEMON_SOURCES) \
+	    -o $(BUILD)/fuzz/$$target $(LIBS) || exit 1; \
+	  mkdir -p $(BUILD)/fuzz/corpus-$$target; \
+	  $(BUILD)/fuzz/$$target -max_total_time=$(FUZZ_SECONDS) \
+	    $(BUILD)/fuzz/corpus-$$target tests/fuzz/corpus/$$target || exit 1; \
+	done

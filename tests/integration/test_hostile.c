@@ -179,8 +179,8 @@ static void test_daemon_stops_despite_hung_plugin(void **state)
 static void test_unmount_of_hung_mount_completes(void **state)
 {
 	struct fixture *fixture = *state;
-	char *ctl = g_strdup_printf("%s/fusehostctl",
-				    g_path_get_dirname(test_fusehostd_path()));
+	char *build_dir = g_path_get_dirname(test_fusehostd_path());
+	char *ctl = g_strdup_printf("%s/fusehostctl", build_dir);
 	char *hello = test_path(fixture->good, "hello");
 	const char *const expected[] = { "has been running for",
 					 "did not stop within",
@@ -208,6 +208,7 @@ static void test_unmount_of_hung_mount_completes(void **state)
 	fusehostd_assert_log_clean(fixture->daemon, expected);
 	g_free(hello);
 	g_free(ctl);
+	g_free(build_dir);
 }
 
 int main(void)
