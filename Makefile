@@ -62,7 +62,7 @@ HEADERS := $(wildcard daemon/*.h include/fusehost/*.h)
 PLUGINS := $(notdir $(wildcard plugins/*))
 PLUGIN_FILES := $(PLUGINS:%=$(BUILD)/plugins/%.so)
 
-.PHONY: all check demo install clean deps tests bench fuzz
+.PHONY: all check demo install clean deps tests bench fuzz stress
 all: $(BUILD)/fusehostd $(BUILD)/fusehostctl $(PLUGIN_FILES)
 
 $(BUILD)/daemon/%.o: daemon/%.c $(HEADERS) | $(BUILD)/daemon

@@ -77,3 +77,10 @@ fuzz: deps
 	  $(BUILD)/fuzz/$$target -max_total_time=$(FUZZ_SECONDS) \
 	    $(BUILD)/fuzz/corpus-$$target tests/fuzz/corpus/$$target || exit 1; \
 	done
+
+# The stress test at length (make check runs it for 10 seconds).
+STRESS_SECONDS ?= 300
+stress: deps
+	$(MAKE) tests
+	$(TEST_ENVIRONMENT) FUSEHOST_STRESS_SECONDS=$(STRESS_SECONDS) \
+	  tests/run-tests $(BUILD)/tests/test_stress
