@@ -24,7 +24,7 @@ CC    ?= cc
 DEBIAN_PACKAGES := build-essential pkg-config libfuse3-dev fuse3 \
 	libglib2.0-dev libsystemd-dev libcmocka-dev libmicrohttpd-dev \
 	libjson-glib-dev libcurl4-openssl-dev attr \
-	prometheus curl
+	prometheus curl valgrind systemd
 
 PKG_CONFIG ?= pkg-config
 PKGS       := fuse3 glib-2.0 libsystemd libmicrohttpd json-glib-1.0

@@ -14,7 +14,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -258,15 +257,10 @@ static gboolean on_watchdog(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static gboolean on_command_exit(gint fd, GIOCondition condition,
-				gpointer data)
+static void on_command_exit(GPid pid, gint status, gpointer data)
 {
 	struct daemon *daemon = data;
-	int status;
 
-	(void)condition;
-	if (waitpid(daemon->command_pid, &status, 0) < 0)
-		return G_SOURCE_CONTINUE;
 	if (WIFEXITED(status))
 		daemon->exit_status = WEXITSTATUS(status);
 	else if (WIFSIGNALED(status))
@@ -274,16 +268,14 @@ static gboolean on_command_exit(gint fd, GIOCondition condition,
 	log_info(NULL, "command exited with status %d; unmounting everything",
 		 daemon->exit_status);
 	daemon->command_pid = 0;
-	close(fd);
+	g_spawn_close_pid(pid);
 	g_main_loop_quit(daemon->loop);
-	return G_SOURCE_REMOVE;
 }
 
 static int start_command(struct daemon *daemon, const char *command)
 {
 	sigset_t set;
 	pid_t pid;
-	int pidfd;
 
 	pid = fork();
 	if (pid < 0) {
@@ -301,12 +293,7 @@ static int start_command(struct daemon *daemon, const char *command)
 		_exit(127);
 	}
 	daemon->command_pid = pid;
-	pidfd = pidfd_open(pid, 0);
-	if (pidfd < 0) {
-		log_error(NULL, "cannot watch command: %s", strerror(errno));
-		return -errno;
-	}
-	g_unix_fd_add(pidfd, G_IO_IN, on_command_exit, daemon);
+	g_child_watch_add(pid, on_command_exit, daemon);
 	return 0;
 }
 

@@ -10,12 +10,10 @@
 #include <errno.h>
 #include <glib.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +22,7 @@
 #include "mountinfo.h"
 
 #define PROBE_TIMEOUT_MS 2000
+#define PROBE_STEP_MS 5
 /* Mounts stack; a crash loop can leave several stale ones. */
 #define MAX_DETACHES 32
 
@@ -32,10 +31,8 @@ enum probe_result { PROBE_LIVE, PROBE_STALE, PROBE_HUNG, PROBE_FAILED };
 static enum probe_result probe_fuse_mount(const char *path)
 {
 	struct stat st;
-	struct pollfd wait_for_exit;
 	int status = 0;
 	pid_t child;
-	int pidfd;
 
 	child = fork();
 	if (child < 0)
@@ -46,17 +43,16 @@ static enum probe_result probe_fuse_mount(const char *path)
 		_exit(errno == ENOTCONN ? 1 : 2);
 	}
 
-	pidfd = pidfd_open(child, 0);
-	wait_for_exit = (struct pollfd){ .fd = pidfd, .events = POLLIN };
-	if (pidfd < 0 || poll(&wait_for_exit, 1, PROBE_TIMEOUT_MS) <= 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-		if (pidfd >= 0)
-			close(pidfd);
-		return PROBE_HUNG;
+	for (int waited_ms = 0; waitpid(child, &status, WNOHANG) == 0;
+	     waited_ms += PROBE_STEP_MS) {
+		if (waited_ms >= PROBE_TIMEOUT_MS) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+			return PROBE_HUNG;
+		}
+		g_usleep(PROBE_STEP_MS * 1000);
 	}
-	close(pidfd);
-	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status))
+	if (!WIFEXITED(status))
 		return PROBE_FAILED;
 	switch (WEXITSTATUS(status)) {
 	case 0:
