@@ -405,6 +405,9 @@ static void load_mount_key(struct mount_config *mount, const char *group,
 	const char *file = mount->file;
 
 	if (strcmp(key, "plugin") == 0) {
+		/* A key written twice in a group is listed twice; the last
+		 * one counts, as GKeyFile's lookups do. */
+		g_free(mount->plugin);
 		mount->plugin = g_strdup(value);
 		if (!g_path_is_absolute(value) && !is_valid_name(value))
 			add_error(errors,
@@ -420,6 +423,7 @@ static void load_mount_key(struct mount_config *mount, const char *group,
 				  file, group, value, comment_hint(value));
 			return;
 		}
+		g_free(mount->mountpoint);
 		mount->mountpoint = normalize_mountpoint(value);
 		if (!mount->mountpoint)
 			add_error(errors,
