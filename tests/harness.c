@@ -390,3 +390,42 @@ double test_metric_value(const char *text, const char *series)
 	}
 	return -1;
 }
+
+bool fusehostd_wait_for_log(const struct fusehostd *daemon, const char *text,
+			    int timeout_ms)
+{
+	long long deadline = test_now_ms() + timeout_ms;
+
+	do {
+		char *log = fusehostd_log(daemon);
+		bool found = strstr(log, text) != NULL;
+
+		g_free(log);
+		if (found)
+			return true;
+		usleep(10 * 1000);
+	} while (test_now_ms() < deadline);
+	return false;
+}
+
+int fixture_setup(void **state)
+{
+	struct fixture *fixture = g_new0(struct fixture, 1);
+
+	fixture->dir = test_dir_create();
+	fixture->config = test_path(fixture->dir, "fusehost.conf");
+	*state = fixture;
+	return 0;
+}
+
+int fixture_teardown(void **state)
+{
+	struct fixture *fixture = *state;
+
+	if (fixture->daemon)
+		fusehostd_free(fixture->daemon);
+	test_dir_remove(fixture->dir);
+	g_free(fixture->config);
+	g_free(fixture);
+	return 0;
+}

@@ -63,6 +63,22 @@ void fusehostd_assert_log_clean(const struct fusehostd *daemon,
 /* Fail the test unless the log contains `text`. */
 void fusehostd_assert_logged(const struct fusehostd *daemon, const char *text);
 
+/* Wait until the daemon's log contains `text`; false on timeout. */
+bool fusehostd_wait_for_log(const struct fusehostd *daemon, const char *text,
+			    int timeout_ms);
+
+/* The usual cmocka fixture: a fresh directory, the path of a config in
+ * it, and the daemon the test starts (teardown stops one left running,
+ * as a failing test leaves it, and removes everything). */
+struct fixture {
+	char *dir;
+	char *config;
+	struct fusehostd *daemon;
+};
+
+int fixture_setup(void **state);
+int fixture_teardown(void **state);
+
 /* Poll /proc/self/mountinfo until a FUSE filesystem is (or is no longer)
  * mounted at `path`.  Returns false on timeout. */
 bool wait_for_fuse_mount(const char *path, int timeout_ms);

@@ -15,7 +15,7 @@
 
 #include "harness.h"
 
-struct fixture {
+struct cli_fixture {
 	char *dir;
 	char *config;
 	char *output; /* stdout and stderr of the last run */
@@ -23,7 +23,7 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *fixture = g_new0(struct fixture, 1);
+	struct cli_fixture *fixture = g_new0(struct cli_fixture, 1);
 
 	fixture->dir = test_dir_create();
 	fixture->config = test_path(fixture->dir, "fusehost.conf");
@@ -33,7 +33,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *fixture = *state;
+	struct cli_fixture *fixture = *state;
 
 	test_dir_remove(fixture->dir);
 	g_free(fixture->config);
@@ -44,7 +44,7 @@ static int teardown(void **state)
 
 /* Run fusehostd with `arguments` (shell words); returns its exit status
  * and keeps what it printed in fixture->output. */
-static int run_fusehostd(struct fixture *fixture, const char *arguments)
+static int run_fusehostd(struct cli_fixture *fixture, const char *arguments)
 {
 	char *output_path = test_path(fixture->dir, "output");
 	int status = test_shell("%s %s >%s 2>&1", test_fusehostd_path(),
@@ -56,13 +56,13 @@ static int run_fusehostd(struct fixture *fixture, const char *arguments)
 	return status;
 }
 
-static void assert_output_has(const struct fixture *fixture, const char *text)
+static void assert_output_has(const struct cli_fixture *fixture, const char *text)
 {
 	if (!strstr(fixture->output, text))
 		fail_msg("output lacks '%s':\n%s", text, fixture->output);
 }
 
-static char *hello_config(struct fixture *fixture, const char *extra)
+static char *hello_config(struct cli_fixture *fixture, const char *extra)
 {
 	char *mountpoint = test_subdir(fixture->dir, "hello");
 	char *text = g_strdup_printf("[mount hello]\nplugin = hello\n"
@@ -76,7 +76,7 @@ static char *hello_config(struct fixture *fixture, const char *extra)
 
 static void test_check_valid_config(void **state)
 {
-	struct fixture *fixture = *state;
+	struct cli_fixture *fixture = *state;
 	char *mountpoint = hello_config(fixture, NULL);
 	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
 					  fixture->config, test_plugin_dir());
@@ -91,7 +91,7 @@ static void test_check_valid_config(void **state)
 /* -t reports every problem at once, each naming file, group and key. */
 static void test_check_reports_each_problem(void **state)
 {
-	struct fixture *fixture = *state;
+	struct cli_fixture *fixture = *state;
 	char *mountpoint = hello_config(fixture,
 					"greting = hi\n"
 					"options = no_such_fuse_option\n"
@@ -119,7 +119,7 @@ static void test_check_reports_each_problem(void **state)
 
 static void test_check_missing_config(void **state)
 {
-	struct fixture *fixture = *state;
+	struct cli_fixture *fixture = *state;
 
 	assert_int_equal(run_fusehostd(fixture, "-t -c /nonexistent.conf"), 1);
 	assert_output_has(fixture, "error: /nonexistent.conf: no such file");
@@ -127,7 +127,7 @@ static void test_check_missing_config(void **state)
 
 static void test_plugin_info(void **state)
 {
-	struct fixture *fixture = *state;
+	struct cli_fixture *fixture = *state;
 	char *arguments = g_strdup_printf("--plugin-info hello --plugin-dir %s",
 					  test_plugin_dir());
 
@@ -144,7 +144,7 @@ static void test_plugin_info(void **state)
 
 static void test_plugin_info_missing_plugin(void **state)
 {
-	struct fixture *fixture = *state;
+	struct cli_fixture *fixture = *state;
 
 	assert_int_equal(run_fusehostd(fixture, "--plugin-info nosuch "
 						"--plugin-dir /nonexistent"),
@@ -156,7 +156,7 @@ static void test_plugin_info_missing_plugin(void **state)
 
 static void test_dump_config_fills_defaults(void **state)
 {
-	struct fixture *fixture = *state;
+	struct cli_fixture *fixture = *state;
 	char *mountpoint = hello_config(fixture, "threads = 3\n");
 	char *arguments = g_strdup_printf("--dump-config -c %s --plugin-dir %s",
 					  fixture->config, test_plugin_dir());
@@ -180,7 +180,7 @@ static void test_dump_config_fills_defaults(void **state)
 /* --help names every option the parser accepts. */
 static void test_help_is_complete(void **state)
 {
-	struct fixture *fixture = *state;
+	struct cli_fixture *fixture = *state;
 	static const char *const options[] = {
 		"--config=FILE", "--test", "--run=COMMAND",
 		"--plugin-info=NAME", "--dump-config", "--plugin-dir=DIR",
@@ -231,7 +231,7 @@ static const char example_plugin[] =
  * build an out-of-tree plugin that exports exactly one symbol. */
 static void test_install_and_out_of_tree_plugin(void **state)
 {
-	struct fixture *fixture = *state;
+	struct cli_fixture *fixture = *state;
 	char *stage = test_subdir(fixture->dir, "stage");
 	char *source = test_path(fixture->dir, "myfs.c");
 	char *plugin = test_path(fixture->dir, "myfs.so");

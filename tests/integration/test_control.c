@@ -24,7 +24,7 @@
 #define NOBODY "setpriv --reuid=65534 --regid=65534 --clear-groups "
 #define NOBODY_IN_USERS "setpriv --reuid=65534 --regid=65534 --groups=100 "
 
-struct fixture {
+struct control_fixture {
 	char *dir;
 	char *config;
 	char *socket;
@@ -35,7 +35,7 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *fixture = g_new0(struct fixture, 1);
+	struct control_fixture *fixture = g_new0(struct control_fixture, 1);
 
 	fixture->dir = test_dir_create();
 	fixture->config = test_path(fixture->dir, "fusehost.conf");
@@ -47,7 +47,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *fixture = *state;
+	struct control_fixture *fixture = *state;
 
 	if (fixture->daemon)
 		fusehostd_free(fixture->daemon);
@@ -60,7 +60,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void serve(struct fixture *fixture, const char *daemon_extra)
+static void serve(struct control_fixture *fixture, const char *daemon_extra)
 {
 	char *text = g_strdup_printf("[daemon]\ncontrol-socket = %s\n%s"
 				     "[mount h]\nplugin = hello\n"
@@ -85,10 +85,10 @@ static void serve(struct fixture *fixture, const char *daemon_extra)
 
 /* Run `fusehostctl ARGUMENTS` (optionally as another user); returns its
  * exit status and keeps its output. */
-static int ctl(struct fixture *fixture, const char *as, const char *format,
+static int ctl(struct control_fixture *fixture, const char *as, const char *format,
 	       ...) __attribute__((format(printf, 3, 4)));
 
-static int ctl(struct fixture *fixture, const char *as, const char *format,
+static int ctl(struct control_fixture *fixture, const char *as, const char *format,
 	       ...)
 {
 	char *output_path = test_path(fixture->dir, "ctl-output");
@@ -112,7 +112,7 @@ static int ctl(struct fixture *fixture, const char *as, const char *format,
 	return status;
 }
 
-static void assert_output_has(struct fixture *fixture, const char *text)
+static void assert_output_has(struct control_fixture *fixture, const char *text)
 {
 	if (!fixture->output || !strstr(fixture->output, text))
 		fail_msg("fusehostctl output lacks '%s':\n%s", text,
@@ -121,7 +121,7 @@ static void assert_output_has(struct fixture *fixture, const char *text)
 
 static void test_every_command_as_root(void **state)
 {
-	struct fixture *fixture = *state;
+	struct control_fixture *fixture = *state;
 	char *path = test_path(fixture->mountpoint, "hello");
 	char *text;
 
@@ -187,7 +187,7 @@ static void test_every_command_as_root(void **state)
  * control-group. */
 static void test_permissions(void **state)
 {
-	struct fixture *fixture = *state;
+	struct control_fixture *fixture = *state;
 	char *run_dir = g_path_get_dirname(fixture->socket);
 	static const char *const changes[] = {
 		"unmount h", "mount h", "remount h", "trace h on", "reload",
@@ -231,7 +231,7 @@ static void test_permissions(void **state)
  * serving by status and metrics, as the mount table says. */
 static void test_status_agrees_with_mount_table(void **state)
 {
-	struct fixture *fixture = *state;
+	struct control_fixture *fixture = *state;
 	const char *const expected[] = { "was unmounted from outside", NULL };
 
 	serve(fixture, NULL);

@@ -24,7 +24,7 @@
 /* stop-timeout-sec (2) plus a second's grace after the abort, plus slack. */
 #define STOP_TIMEOUT_MS 6000
 
-struct fixture {
+struct hostile_fixture {
 	char *dir;
 	char *config;
 	char *hung;
@@ -42,7 +42,7 @@ static const char *const hang_expected[] = {
 
 static int setup(void **state)
 {
-	struct fixture *fixture = g_new0(struct fixture, 1);
+	struct hostile_fixture *fixture = g_new0(struct hostile_fixture, 1);
 	char *plugin;
 	char *text;
 
@@ -72,7 +72,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *fixture = *state;
+	struct hostile_fixture *fixture = *state;
 
 	if (fixture->reader > 0) {
 		kill(fixture->reader, SIGKILL);
@@ -89,23 +89,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static bool wait_for_log(struct fixture *fixture, const char *text)
-{
-	for (int i = 0; i < 1000; i++) {
-		char *log = fusehostd_log(fixture->daemon);
-		bool found = strstr(log, text) != NULL;
-
-		g_free(log);
-		if (found)
-			return true;
-		usleep(10 * 1000);
-	}
-	return false;
-}
-
 /* Start the daemon, get a reader stuck in /hang, and check that the hang
  * shows while the other mount serves. */
-static void serve_with_stuck_reader(struct fixture *fixture)
+static void serve_with_stuck_reader(struct hostile_fixture *fixture)
 {
 	char *path = test_path(fixture->hung, "hang");
 	char *hello = test_path(fixture->good, "hello");
@@ -113,7 +99,7 @@ static void serve_with_stuck_reader(struct fixture *fixture)
 
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
 	assert_true(wait_for_fuse_mount(fixture->good, START_TIMEOUT_MS));
-	assert_true(wait_for_log(fixture, "serving metrics at"));
+	assert_true(fusehostd_wait_for_log(fixture->daemon, "serving metrics at", 10000));
 	fixture->reader = fork();
 	if (fixture->reader == 0) {
 		char buffer[16];
@@ -122,8 +108,8 @@ static void serve_with_stuck_reader(struct fixture *fixture)
 		/* Returns only when the connection is aborted. */
 		_exit(fd >= 0 && read(fd, buffer, sizeof(buffer)) < 0 ? 0 : 1);
 	}
-	assert_true(wait_for_log(fixture, "warning: hung: operation read has "
-					  "been running for"));
+	assert_true(fusehostd_wait_for_log(fixture->daemon, "warning: hung: operation read has "
+					  "been running for", 10000));
 	text = test_scrape_metrics(fixture->port);
 	assert_non_null(text);
 	assert_true(test_metric_value(text,
@@ -147,7 +133,7 @@ static void serve_with_stuck_reader(struct fixture *fixture)
 	g_free(path);
 }
 
-static void assert_reader_released(struct fixture *fixture)
+static void assert_reader_released(struct hostile_fixture *fixture)
 {
 	int status;
 
@@ -159,7 +145,7 @@ static void assert_reader_released(struct fixture *fixture)
 
 static void test_daemon_stops_despite_hung_plugin(void **state)
 {
-	struct fixture *fixture = *state;
+	struct hostile_fixture *fixture = *state;
 	long long started;
 
 	serve_with_stuck_reader(fixture);
@@ -178,7 +164,7 @@ static void test_daemon_stops_despite_hung_plugin(void **state)
 
 static void test_unmount_of_hung_mount_completes(void **state)
 {
-	struct fixture *fixture = *state;
+	struct hostile_fixture *fixture = *state;
 	char *build_dir = g_path_get_dirname(test_fusehostd_path());
 	char *ctl = g_strdup_printf("%s/fusehostctl", build_dir);
 	char *hello = test_path(fixture->good, "hello");

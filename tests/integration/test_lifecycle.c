@@ -27,31 +27,6 @@
 
 static const char *const nothing_expected[] = { NULL };
 
-struct fixture {
-	char *dir;
-	char *config;
-};
-
-static int setup(void **state)
-{
-	struct fixture *fixture = g_new0(struct fixture, 1);
-
-	fixture->dir = test_dir_create();
-	fixture->config = test_path(fixture->dir, "fusehost.conf");
-	*state = fixture;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fixture = *state;
-
-	test_dir_remove(fixture->dir);
-	g_free(fixture->config);
-	g_free(fixture);
-	return 0;
-}
-
 /* A config with a hello mount at DIR/hello and the given extra text. */
 static char *write_hello_config(struct fixture *fixture, const char *extra)
 {
@@ -446,31 +421,31 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hello_serves_greeting,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hello_whoami_is_the_caller,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_run_passes_exit_status,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_sigterm_with_file_held_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigint_stops_too, setup,
-						teardown),
+			test_sigterm_with_file_held_open, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_sigint_stops_too, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_mount_recovered,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_broken_mounts_beside_good_one, setup, teardown),
+			test_broken_mounts_beside_good_one, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_required_mount_failure_is_fatal, setup, teardown),
+			test_required_mount_failure_is_fatal, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_config_refused,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_outside_unmount_noticed,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_serialized_plugin_runs_one_call_at_a_time, setup,
-			teardown),
+			test_serialized_plugin_runs_one_call_at_a_time, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_parallel_plugin_runs_calls_concurrently, setup,
-			teardown),
+			test_parallel_plugin_runs_calls_concurrently, fixture_setup,
+			fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("lifecycle", tests, NULL, NULL);

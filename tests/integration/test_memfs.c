@@ -29,35 +29,7 @@
 #define STOP_TIMEOUT_MS 5000
 #define MEMFS_OPTIONS "default_permissions,allow_other"
 
-struct fixture {
-	char *dir;
-	char *config;
-	struct fusehostd *daemon;
-};
-
 static const char *const nothing_expected[] = { NULL };
-
-static int setup(void **state)
-{
-	struct fixture *fixture = g_new0(struct fixture, 1);
-
-	fixture->dir = test_dir_create();
-	fixture->config = test_path(fixture->dir, "fusehost.conf");
-	*state = fixture;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fixture = *state;
-
-	if (fixture->daemon)
-		fusehostd_free(fixture->daemon);
-	test_dir_remove(fixture->dir);
-	g_free(fixture->config);
-	g_free(fixture);
-	return 0;
-}
 
 /* Serve memfs mounts named in `names` (NULL-terminated) at DIR/NAME, each
  * with `extra` keys; returns the first mountpoint. */
@@ -374,19 +346,19 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_random_data_survives,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sparse_files_and_truncate,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_two_mounts_have_separate_state, setup, teardown),
+			test_two_mounts_have_separate_state, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_size_limit_gives_enospc,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_parallel_writers, setup,
-						teardown),
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_writers, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_conformance_suite_on_tmpfs,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_conformance_suite_on_memfs,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("memfs", tests, NULL, NULL);

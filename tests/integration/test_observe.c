@@ -27,7 +27,7 @@
 /* Every request reaches the plugin: nothing is answered from caches. */
 #define NO_CACHE "attr_timeout=0,entry_timeout=0,negative_timeout=0"
 
-struct fixture {
+struct observe_fixture {
 	char *dir;
 	char *config;
 	int port;
@@ -36,7 +36,7 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *fixture = g_new0(struct fixture, 1);
+	struct observe_fixture *fixture = g_new0(struct observe_fixture, 1);
 	char *dropins;
 	char *dropin;
 	char *text;
@@ -58,7 +58,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *fixture = *state;
+	struct observe_fixture *fixture = *state;
 
 	if (fixture->daemon)
 		fusehostd_free(fixture->daemon);
@@ -69,7 +69,7 @@ static int teardown(void **state)
 }
 
 /* Write the config (mount groups only) and start serving it. */
-static void serve(struct fixture *fixture, const char *mounts,
+static void serve(struct observe_fixture *fixture, const char *mounts,
 		  const char *first_mountpoint)
 {
 	test_write_file(fixture->config, mounts);
@@ -95,7 +95,7 @@ static void serve(struct fixture *fixture, const char *mounts,
 
 /* Stop the daemon and check its log; the log stays readable until
  * teardown. */
-static void stop(struct fixture *fixture, const char *const *expected)
+static void stop(struct observe_fixture *fixture, const char *const *expected)
 {
 	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
 					STOP_TIMEOUT_MS),
@@ -120,7 +120,7 @@ static double metric(const char *text, const char *format, ...)
 	return value;
 }
 
-static char *scrape(struct fixture *fixture)
+static char *scrape(struct observe_fixture *fixture)
 {
 	char *text = test_scrape_metrics(fixture->port);
 
@@ -134,7 +134,7 @@ static const char *const nothing_expected[] = { NULL };
  * are the bytes the reader got. */
 static void test_errors_and_read_bytes_exact(void **state)
 {
-	struct fixture *fixture = *state;
+	struct observe_fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "h");
 	char *config = g_strdup_printf("[mount h]\nplugin = hello\n"
 				       "mountpoint = %s\noptions = " NO_CACHE
@@ -185,7 +185,7 @@ static void test_errors_and_read_bytes_exact(void **state)
  * histogram's count equals its operation's total; promtool accepts it. */
 static void test_memfs_counts_and_histograms(void **state)
 {
-	struct fixture *fixture = *state;
+	struct observe_fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "m");
 	char *config = g_strdup_printf(
 		"[mount m]\nplugin = memfs\nmountpoint = %s\n"
@@ -261,7 +261,7 @@ static void test_memfs_counts_and_histograms(void **state)
  * and a mount that failed. */
 static void test_promtool_accepts(void **state)
 {
-	struct fixture *fixture = *state;
+	struct observe_fixture *fixture = *state;
 	char *one = test_subdir(fixture->dir, "one");
 	char *two = test_subdir(fixture->dir, "two");
 	char *three = test_subdir(fixture->dir, "three");
@@ -311,7 +311,7 @@ static unsigned count_occurrences(const char *text, const char *needle)
  * untraced one logs nothing per operation. */
 static void test_trace_records(void **state)
 {
-	struct fixture *fixture = *state;
+	struct observe_fixture *fixture = *state;
 	char *traced = test_subdir(fixture->dir, "traced");
 	char *quiet = test_subdir(fixture->dir, "quiet");
 	char *config = g_strdup_printf(
@@ -346,7 +346,7 @@ static void test_trace_records(void **state)
 /* SIGUSR2 applies a changed trace setting without remounting. */
 static void test_sigusr2_switches_trace(void **state)
 {
-	struct fixture *fixture = *state;
+	struct observe_fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "h");
 	char *config = g_strdup_printf("[mount h]\nplugin = hello\n"
 				       "mountpoint = %s\n",
@@ -398,7 +398,7 @@ static void *read_file_in_background(const char *path, pid_t *child)
  * logged once it passes slow-op-ms. */
 static void test_slow_operation_shows_and_is_logged(void **state)
 {
-	struct fixture *fixture = *state;
+	struct observe_fixture *fixture = *state;
 	char *plugin = test_plugin_path("misbehave");
 	char *mountpoint = test_subdir(fixture->dir, "slow");
 	char *config = g_strdup_printf("[mount slow]\nplugin = %s\n"
@@ -455,7 +455,7 @@ static void test_slow_operation_shows_and_is_logged(void **state)
  * is logged once however often it happens. */
 static void test_misbehaving_plugin_gets_eio(void **state)
 {
-	struct fixture *fixture = *state;
+	struct observe_fixture *fixture = *state;
 	char *plugin = test_plugin_path("misbehave");
 	char *mountpoint = test_subdir(fixture->dir, "bad");
 	char *config = g_strdup_printf("[mount bad]\nplugin = %s\n"
@@ -528,7 +528,7 @@ static void test_misbehaving_plugin_gets_eio(void **state)
  * with no operation series. */
 static void test_metrics_false_bypasses_layer(void **state)
 {
-	struct fixture *fixture = *state;
+	struct observe_fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "plain");
 	char *config = g_strdup_printf("[mount plain]\nplugin = hello\n"
 				       "mountpoint = %s\nmetrics = false\n",

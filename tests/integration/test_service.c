@@ -28,55 +28,10 @@
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 5000
 
-struct fixture {
-	char *dir;
-	char *config;
-	struct fusehostd *daemon;
-};
-
-static int setup(void **state)
-{
-	struct fixture *fixture = g_new0(struct fixture, 1);
-
-	fixture->dir = test_dir_create();
-	fixture->config = test_path(fixture->dir, "fusehost.conf");
-	*state = fixture;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fixture = *state;
-
-	if (fixture->daemon)
-		fusehostd_free(fixture->daemon);
-	test_dir_remove(fixture->dir);
-	g_free(fixture->config);
-	g_free(fixture);
-	return 0;
-}
-
-/* Wait until the log contains `text`; false on timeout. */
-static bool wait_for_log(struct fixture *fixture, const char *text,
-			 int timeout_ms)
-{
-	long long deadline = test_now_ms() + timeout_ms;
-
-	do {
-		char *log = fusehostd_log(fixture->daemon);
-		bool found = strstr(log, text) != NULL;
-
-		g_free(log);
-		if (found)
-			return true;
-		usleep(10 * 1000);
-	} while (test_now_ms() < deadline);
-	return false;
-}
-
 static void assert_log_soon(struct fixture *fixture, const char *text)
 {
-	if (!wait_for_log(fixture, text, START_TIMEOUT_MS)) {
+	if (!fusehostd_wait_for_log(fixture->daemon, text,
+				    START_TIMEOUT_MS)) {
 		char *log = fusehostd_log(fixture->daemon);
 
 		print_error("daemon log:\n%s", log);
@@ -403,16 +358,16 @@ static void test_unit_verifies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_notify_sequence, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_notify_sequence, fixture_setup,
+						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_by_difference,
-						setup, teardown),
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_invalid_reload_keeps_serving, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mounts_heal, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_unit_verifies, setup,
-						teardown),
+			test_invalid_reload_keeps_serving, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_mounts_heal, fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unit_verifies, fixture_setup,
+						fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
