@@ -1,0 +1,194 @@
+/* Integration tests of the passthrough plugin through the real daemon,
+ * mirroring a tmpfs: the POSIX conformance suite, data that matches the
+ * backing files byte for byte, files created by an unprivileged caller
+ * belonging to that caller, and a root inside one of the daemon's own
+ * mounts refused while the other mounts serve. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 5000
+
+struct mirror {
+	char *backing; /* a tmpfs */
+	char *mountpoint;
+};
+
+static void mirror_setup(struct fixture *fixture, struct mirror *mirror,
+			 const char *options)
+{
+	char *text;
+
+	mirror->backing = test_subdir(fixture->dir, "backing");
+	mirror->mountpoint = test_subdir(fixture->dir, "mirror");
+	assert_int_equal(mount("tmpfs", mirror->backing, "tmpfs", 0,
+			       "size=512M"),
+			 0);
+	text = g_strdup_printf("[mount mirror]\nplugin = passthrough\n"
+			       "mountpoint = %s\n"
+			       "options = default_permissions,allow_other\n"
+			       "root = %s\n%s",
+			       mirror->mountpoint, mirror->backing,
+			       options ? options : "");
+	test_write_file(fixture->config, text);
+	g_free(text);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_true(wait_for_fuse_mount(mirror->mountpoint, START_TIMEOUT_MS));
+}
+
+static void mirror_teardown(struct fixture *fixture, struct mirror *mirror)
+{
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	umount(mirror->backing);
+	g_free(mirror->mountpoint);
+	g_free(mirror->backing);
+}
+
+/* With cache = none every request reaches the backing tmpfs, and the suite
+ * passes as it does on tmpfs itself. */
+static void test_conformance_suite(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *output = test_path(fixture->dir, "conformance.log");
+	int status;
+
+	mirror_setup(fixture, &mirror, "cache = none\n");
+	status = test_shell("%s %s > %s 2>&1", test_fsconform_path(),
+			    mirror.mountpoint, output);
+	if (status != 0)
+		assert_int_equal(test_shell("grep -v '^ok ' %s >&2", output),
+				 0);
+	assert_int_equal(status, 0);
+	mirror_teardown(fixture, &mirror);
+	g_free(output);
+}
+
+/* What is written through the mount is in the backing file, and what is
+ * written to the backing file reads back through the mount. */
+static void test_data_matches_backing_files(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+
+	mirror_setup(fixture, &mirror, NULL);
+	assert_int_equal(test_shell("head -c 9000000 /dev/urandom > %s/a && "
+				    "cmp %s/a %s/a && "
+				    "head -c 123457 /dev/urandom > %s/b && "
+				    "cmp %s/b %s/b && cp %s/a %s/c && "
+				    "cmp %s/a %s/c",
+				    mirror.mountpoint, mirror.mountpoint,
+				    mirror.backing, mirror.backing,
+				    mirror.backing, mirror.mountpoint,
+				    mirror.mountpoint, mirror.mountpoint,
+				    mirror.backing, mirror.backing),
+			 0);
+	mirror_teardown(fixture, &mirror);
+}
+
+/* As root with allow_other, what a caller creates belongs to the caller. */
+static void test_created_files_belong_to_caller(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *file, *dir;
+	struct stat st;
+
+	mirror_setup(fixture, &mirror, NULL);
+	assert_int_equal(chmod(mirror.backing, 01777), 0);
+	assert_int_equal(
+		test_shell("setpriv --reuid=65534 --regid=65534 --clear-groups "
+			   "sh -c 'echo mine > %s/nobody && mkdir %s/nodir'",
+			   mirror.mountpoint, mirror.mountpoint),
+		0);
+	file = test_path(mirror.backing, "nobody");
+	dir = test_path(mirror.backing, "nodir");
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	mirror_teardown(fixture, &mirror);
+	g_free(dir);
+	g_free(file);
+}
+
+/* A root inside one of this daemon's own mounts would deadlock: it is
+ * refused with a message that says so, and the other mounts serve. */
+static void test_root_inside_own_mount_refused(void **state)
+{
+	struct fixture *fixture = *state;
+	char *hello = test_subdir(fixture->dir, "hello");
+	char *mirror = test_subdir(fixture->dir, "mirror");
+	char *first = g_strdup_printf("[mount hello]\nplugin = hello\n"
+				      "mountpoint = %s\n",
+				      hello);
+	char *second = g_strdup_printf("%s[mount mirror]\nplugin = "
+				       "passthrough\nmountpoint = %s\n"
+				       "root = %s\n",
+				       first, mirror, hello);
+	const char *const expected[] = { "a mount served by fusehostd",
+					 "mount skipped", NULL };
+	char *path = test_path(hello, "hello");
+	char *text;
+
+	/* A reload, so that hello surely serves when mirror starts. */
+	test_write_file(fixture->config, first);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_true(wait_for_fuse_mount(hello, START_TIMEOUT_MS));
+	test_write_file(fixture->config, second);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_true(fusehostd_wait_for_log(fixture->daemon,
+					   "a mount served by fusehostd",
+					   START_TIMEOUT_MS));
+	assert_false(is_fuse_mounted(mirror));
+	text = test_read_file(path);
+	assert_string_equal(text, "Hello, world!\n");
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(text);
+	g_free(path);
+	g_free(second);
+	g_free(first);
+	g_free(mirror);
+	g_free(hello);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_conformance_suite,
+						fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_data_matches_backing_files,
+						fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_created_files_belong_to_caller, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_root_inside_own_mount_refused, fixture_setup,
+			fixture_teardown),
+	};
+
+	return cmocka_run_group_tests_name("passthrough", tests, NULL, NULL);
+}
