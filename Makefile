@@ -113,10 +113,13 @@ demo: deps
 	@mkdir -p demo/hello demo/scratch
 	@sed -e 's|@DEMO_DIR@|$(CURDIR)/demo|g' conf/demo.conf.in > $(BUILD)/demo.conf
 	@echo
-	@echo "fusehostd is serving conf/demo.conf. In another terminal, try:"
+	@echo "fusehostd serves ./demo/hello and ./demo/scratch (conf/demo.conf.in)."
+	@echo "In another terminal, try:"
 	@echo "    cat demo/hello/hello demo/hello/whoami"
 	@echo "    echo hi > demo/scratch/note && ls -l demo/scratch && df -h demo/scratch"
 	@echo "    mount | grep fusehost"
+	@echo "    $(BUILD)/fusehostctl status"
+	@echo "    curl -s http://127.0.0.1:9464/metrics | grep fusehost_operations_total"
 	@echo "Press Ctrl-C here to unmount and stop."
 	@echo
 	$(BUILD)/fusehostd -c $(BUILD)/demo.conf --plugin-dir $(BUILD)/plugins
