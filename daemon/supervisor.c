@@ -66,7 +66,8 @@ static gboolean check_hangs(gpointer data)
 		if (!mount->plugin || !mount_is_observed(mount) || !threshold)
 			continue;
 		since = stats_oldest_running(&mount->layer.stats, &op);
-		if (!since || since == mount->hang_reported ||
+		/* An operation may have started after `now` was read. */
+		if (!since || since >= now || since == mount->hang_reported ||
 		    now - since < threshold)
 			continue;
 		mount->hang_reported = since;

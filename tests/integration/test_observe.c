@@ -46,7 +46,8 @@ static int setup(void **state)
 	fixture->port = test_free_port();
 	dropins = test_subdir(fixture->dir, "fusehost.d");
 	dropin = test_path(dropins, "50-metrics.conf");
-	text = g_strdup_printf("[daemon]\nmetrics-listen = 127.0.0.1:%d\n",
+	text = g_strdup_printf("[daemon]\nmetrics-listen = 127.0.0.1:%d\n"
+			       "control-socket =\n",
 			       fixture->port);
 	test_write_file(dropin, text);
 	g_free(text);
