@@ -429,3 +429,10 @@ int fixture_teardown(void **state)
 	g_free(fixture);
 	return 0;
 }
+
+bool test_sanitized(void)
+{
+	const char *value = getenv("FUSEHOST_SANITIZE");
+
+	return value && strcmp(value, "1") == 0;
+}

@@ -96,6 +96,11 @@ char *test_scrape_metrics(int port);
  * text has no such sample. */
 double test_metric_value(const char *text, const char *series);
 
+/* Whether the programs under test are built with the sanitizers
+ * (FUSEHOST_SANITIZE=1, set by `make check SANITIZE=1`): valgrind cannot
+ * run them, and AddressSanitizer's quarantine makes memory grow. */
+bool test_sanitized(void);
+
 /* Run a shell command; returns its exit status (or 128+signal). */
 int test_shell(const char *format, ...) __attribute__((format(printf, 1, 2)));
 

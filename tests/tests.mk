@@ -44,7 +44,7 @@ $(FSCONFORM): tests/conformance/fsconform.c | $(BUILD)/tests
 TEST_ENVIRONMENT := FUSEHOSTD=$(BUILD)/fusehostd \
 	FUSEHOST_PLUGIN_DIR=$(BUILD)/plugins \
 	FUSEHOST_TEST_PLUGIN_DIR=$(BUILD)/tests/plugins \
-	FSCONFORM=$(FSCONFORM)
+	FSCONFORM=$(FSCONFORM) FUSEHOST_SANITIZE=$(SANITIZE)
 
 check: deps
 	$(MAKE) tests
