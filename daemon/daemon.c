@@ -84,8 +84,7 @@ struct plugin *daemon_load_plugin(const struct config *config,
 		return NULL;
 	}
 	config_check_plugin_options(mount, plugin->descriptor.options, errors);
-	for (guint i = 0; i < errors->len; i++)
-		log_error(NULL, "%s", (char *)errors->pdata[i]);
+	log_errors(errors);
 	if (errors->len > 0)
 		g_clear_pointer(&plugin, plugin_unload);
 	g_ptr_array_unref(errors);
@@ -100,8 +99,7 @@ static struct config *reread_config(struct daemon *daemon)
 	struct config *fresh = config_load(current->path,
 					   current->daemon.plugin_dir, errors);
 
-	for (guint i = 0; i < errors->len; i++)
-		log_error(NULL, "%s", (char *)errors->pdata[i]);
+	log_errors(errors);
 	if (errors->len > 0)
 		g_clear_pointer(&fresh, config_free);
 	g_ptr_array_unref(errors);

@@ -137,6 +137,12 @@ bool log_to_journal(void)
 	return use_journal;
 }
 
+void log_errors(const GPtrArray *messages)
+{
+	for (guint i = 0; i < messages->len; i++)
+		log_error(NULL, "%s", (const char *)messages->pdata[i]);
+}
+
 void log_set_thread_mount(const char *mount)
 {
 	thread_mount = mount;

@@ -9,6 +9,7 @@
 #ifndef FUSEHOST_LOG_H
 #define FUSEHOST_LOG_H
 
+#include <glib.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,6 +64,10 @@ void log_recordv(enum log_level level, const struct log_fields *fields,
 		 const char *file, int line, const char *function,
 		 const char *format, va_list args)
 	__attribute__((format(printf, 6, 0)));
+
+/* Log each of `messages` (char *, as collected by the config checks) as
+ * an error about the daemon. */
+void log_errors(const GPtrArray *messages);
 
 /* Name the mount this thread works for, so that libfuse's own messages
  * (which carry no context) can be attributed.  NULL clears it. */

@@ -153,8 +153,7 @@ static struct config *load_config(const struct arguments *arguments)
 
 	config = config_load(arguments->config_path, FUSEHOST_PLUGIN_DIR,
 			     errors);
-	for (guint i = 0; i < errors->len; i++)
-		log_error(NULL, "%s", (char *)errors->pdata[i]);
+	log_errors(errors);
 	if (errors->len > 0)
 		g_clear_pointer(&config, config_free);
 	g_ptr_array_unref(errors);
