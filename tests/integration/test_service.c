@@ -110,6 +110,8 @@ static void test_notify_sequence(void **state)
 
 	kill(fixture->daemon->pid, SIGTERM);
 	g_free(expect_notification(fd, "STOPPING=1"));
+	/* More time is asked for while the mounts drain. */
+	g_free(expect_notification(fd, "EXTEND_TIMEOUT_USEC="));
 	assert_int_equal(fusehostd_wait(fixture->daemon, STOP_TIMEOUT_MS), 0);
 	close(fd);
 	g_free(text);
