@@ -115,8 +115,9 @@ static char *config_text(char **stable, const char *healing,
 
 static void test_stress(void **state)
 {
-	char *dir = test_dir_create();
-	char *config = test_path(dir, "fusehost.conf");
+	struct fixture *fixture = *state;
+	const char *dir = fixture->dir;
+	const char *config = fixture->config;
 	char *stable[STABLE_MOUNTS];
 	char *healing = test_subdir(dir, "healing");
 	char *flip = test_subdir(dir, "flip");
@@ -131,7 +132,6 @@ static void test_stress(void **state)
 	long rss_start, rss_middle = -1, rss_end;
 	const char *const expected[] = { "was unmounted from outside", NULL };
 
-	(void)state;
 	for (int m = 0; m < STABLE_MOUNTS; m++) {
 		char *name = g_strdup_printf("stable%d", m);
 
@@ -142,6 +142,7 @@ static void test_stress(void **state)
 	without = config_text(stable, healing, flip, false);
 	test_write_file(config, with);
 	daemon = fusehostd_start(config, NULL);
+	fixture->daemon = daemon;
 	for (int m = 0; m < STABLE_MOUNTS; m++)
 		assert_true(wait_for_fuse_mount(stable[m], 10000));
 	assert_true(wait_for_fuse_mount(healing, 10000));
@@ -213,7 +214,6 @@ static void test_stress(void **state)
 		assert_true(rss_end - rss_middle < 8 * 1024);
 	assert_int_equal(fusehostd_stop(daemon, SIGTERM, 10000), 0);
 	fusehostd_assert_log_clean(daemon, expected);
-	fusehostd_free(daemon);
 
 	g_free(without);
 	g_free(with);
@@ -221,14 +221,13 @@ static void test_stress(void **state)
 		g_free(stable[m]);
 	g_free(flip);
 	g_free(healing);
-	g_free(config);
-	test_dir_remove(dir);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stress),
+		cmocka_unit_test_setup_teardown(test_stress, fixture_setup,
+						fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("stress", tests, NULL, NULL);
