@@ -2,7 +2,8 @@
 # BENCHMARKS.md.  Included by the top-level Makefile.
 
 BENCH_PACKAGES := valgrind fio
-BENCH_TOOLS := $(BUILD)/bench/layer_cost $(BUILD)/bench/metaops
+BENCH_TOOLS := $(BUILD)/bench/layer_cost $(BUILD)/bench/metaops \
+	$(BUILD)/bench/twin
 
 $(BUILD)/bench:
 	mkdir -p $@
@@ -13,6 +14,12 @@ $(BUILD)/bench/layer_cost: bench/layer_cost.c $(BUILD)/daemon/layer.o $(BUILD)/d
 
 $(BUILD)/bench/metaops: bench/metaops.c | $(BUILD)/bench
 	$(CC) -std=gnu11 $(WARNINGS) $(OPTFLAGS) $< -o $@
+
+# twin runs a plugin .so as a plain libfuse program; the plugin resolves the
+# host API (fusehost_*) against it, as against fusehostd.
+$(BUILD)/bench/twin: bench/twin.c include/fusehost/plugin.h | $(BUILD)/bench
+	$(CC) $(BASE_CFLAGS) $(DAEMON_LDFLAGS) $< -o $@ \
+	  $(shell $(PKG_CONFIG) --libs fuse3) -ldl -pthread
 
 bench: deps
 	@$(MAKE) -s install-packages PACKAGES="$(BENCH_PACKAGES)"

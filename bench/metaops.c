@@ -1,11 +1,13 @@
 /* metaops: metadata throughput of a directory, in operations per second.
  *
- *   metaops DIR [FILES]
+ *   metaops DIR [FILES [READDIR_PASSES]]
  *
  * In DIR (which must be empty) it creates FILES small files (open with
  * O_CREAT|O_EXCL, write 100 bytes, close), stats each, opens, reads and
- * closes each, lists the directory, and unlinks each.  It prints one line
- * per phase, "PHASE OPS_PER_SECOND", and leaves DIR empty. */
+ * closes each, lists the directory READDIR_PASSES times (default 1:
+ * opendir, readdir to the end, closedir), and unlinks each.  It prints one
+ * line per phase, "PHASE OPS_PER_SECOND" (for readdir, entries listed per
+ * second), and leaves DIR empty. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -80,20 +82,25 @@ static void phase_read(const char *dir, long files)
 	}
 }
 
+static long readdir_passes = 1;
+
 static void phase_readdir(const char *dir, long files)
 {
-	DIR *handle = opendir(dir);
-	long seen = 0;
+	for (long pass = 0; pass < readdir_passes; pass++) {
+		DIR *handle = opendir(dir);
+		long seen = 0;
 
-	if (!handle)
-		die("opendir", dir);
-	while (readdir(handle))
-		seen++;
-	closedir(handle);
-	if (seen != files + 2) {
-		fprintf(stderr, "metaops: readdir %s: %ld entries, not %ld\n",
-			dir, seen, files + 2);
-		exit(1);
+		if (!handle)
+			die("opendir", dir);
+		while (readdir(handle))
+			seen++;
+		closedir(handle);
+		if (seen != files + 2) {
+			fprintf(stderr,
+				"metaops: readdir %s: %ld entries, not %ld\n",
+				dir, seen, files + 2);
+			exit(1);
+		}
 	}
 }
 
@@ -123,8 +130,9 @@ int main(int argc, char **argv)
 	};
 	long files = argc > 2 ? atol(argv[2]) : 10000;
 
-	if (argc < 2 || files <= 0) {
-		fprintf(stderr, "usage: metaops DIR [FILES]\n");
+	readdir_passes = argc > 3 ? atol(argv[3]) : 1;
+	if (argc < 2 || argc > 4 || files <= 0 || readdir_passes <= 0) {
+		fprintf(stderr, "usage: metaops DIR [FILES [READDIR_PASSES]]\n");
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
@@ -133,7 +141,11 @@ int main(int argc, char **argv)
 
 		phases[i].run(argv[1], files);
 		seconds = now_seconds() - start;
-		printf("%s %.0f\n", phases[i].name, (double)files / seconds);
+		printf("%s %.0f\n", phases[i].name,
+		       (double)files *
+			       (phases[i].run == phase_readdir ? readdir_passes
+							       : 1) /
+			       seconds);
 	}
 	return 0;
 }
