@@ -436,3 +436,19 @@ bool test_sanitized(void)
 
 	return value && strcmp(value, "1") == 0;
 }
+
+int test_enable_metrics(const char *dir)
+{
+	int port = test_free_port();
+	char *dropins = test_subdir(dir, "fusehost.d");
+	char *dropin = test_path(dropins, "50-metrics.conf");
+	char *text = g_strdup_printf("[daemon]\nmetrics-listen = "
+				     "127.0.0.1:%d\ncontrol-socket =\n",
+				     port);
+
+	test_write_file(dropin, text);
+	g_free(text);
+	g_free(dropin);
+	g_free(dropins);
+	return port;
+}

@@ -88,6 +88,12 @@ bool is_fuse_mounted(const char *path);
 /* A TCP port on 127.0.0.1 that nothing listens on right now. */
 int test_free_port(void);
 
+/* Turn the metrics endpoint on, on a free loopback port, for daemons that
+ * read DIR/fusehost.conf: writes DIR/fusehost.d/50-metrics.conf (which
+ * also turns the control socket off, as the harness's default does).
+ * Returns the port. */
+int test_enable_metrics(const char *dir);
+
 /* GET http://127.0.0.1:PORT/metrics with curl; NULL on failure. */
 char *test_scrape_metrics(int port);
 

@@ -27,50 +27,18 @@
 /* Every request reaches the plugin: nothing is answered from caches. */
 #define NO_CACHE "attr_timeout=0,entry_timeout=0,negative_timeout=0"
 
-struct observe_fixture {
-	char *dir;
-	char *config;
-	int port;
-	struct fusehostd *daemon;
-};
+/* The metrics port of the running test; the fixture is the harness's. */
+static int port;
 
 static int setup(void **state)
 {
-	struct observe_fixture *fixture = g_new0(struct observe_fixture, 1);
-	char *dropins;
-	char *dropin;
-	char *text;
-
-	fixture->dir = test_dir_create();
-	fixture->config = test_path(fixture->dir, "fusehost.conf");
-	fixture->port = test_free_port();
-	dropins = test_subdir(fixture->dir, "fusehost.d");
-	dropin = test_path(dropins, "50-metrics.conf");
-	text = g_strdup_printf("[daemon]\nmetrics-listen = 127.0.0.1:%d\n"
-			       "control-socket =\n",
-			       fixture->port);
-	test_write_file(dropin, text);
-	g_free(text);
-	g_free(dropin);
-	g_free(dropins);
-	*state = fixture;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct observe_fixture *fixture = *state;
-
-	if (fixture->daemon)
-		fusehostd_free(fixture->daemon);
-	test_dir_remove(fixture->dir);
-	g_free(fixture->config);
-	g_free(fixture);
+	fixture_setup(state);
+	port = test_enable_metrics(((struct fixture *)*state)->dir);
 	return 0;
 }
 
 /* Write the config (mount groups only) and start serving it. */
-static void serve(struct observe_fixture *fixture, const char *mounts,
+static void serve(struct fixture *fixture, const char *mounts,
 		  const char *first_mountpoint)
 {
 	test_write_file(fixture->config, mounts);
@@ -96,16 +64,15 @@ static void serve(struct observe_fixture *fixture, const char *mounts,
 
 /* Stop the daemon and check its log; the log stays readable until
  * teardown. */
-static void stop(struct observe_fixture *fixture, const char *const *expected)
+static void stop(struct fixture *fixture, const char *const *expected)
 {
-	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
-					STOP_TIMEOUT_MS),
-			 0);
+	assert_int_equal(
+	    fusehostd_stop(fixture->daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
 	fusehostd_assert_log_clean(fixture->daemon, expected);
 }
 
 static double metric(const char *text, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static double metric(const char *text, const char *format, ...)
 {
@@ -121,26 +88,26 @@ static double metric(const char *text, const char *format, ...)
 	return value;
 }
 
-static char *scrape(struct observe_fixture *fixture)
+static char *scrape(void)
 {
-	char *text = test_scrape_metrics(fixture->port);
+	char *text = test_scrape_metrics(port);
 
 	assert_non_null(text);
 	return text;
 }
 
-static const char *const nothing_expected[] = { NULL };
+static const char *const nothing_expected[] = {NULL};
 
 /* A failing lookup is counted under its errno, once per lookup; bytes read
  * are the bytes the reader got. */
 static void test_errors_and_read_bytes_exact(void **state)
 {
-	struct observe_fixture *fixture = *state;
+	struct fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "h");
-	char *config = g_strdup_printf("[mount h]\nplugin = hello\n"
-				       "mountpoint = %s\noptions = " NO_CACHE
-				       "\n",
-				       mountpoint);
+	char *config =
+	    g_strdup_printf("[mount h]\nplugin = hello\n"
+			    "mountpoint = %s\noptions = " NO_CACHE "\n",
+			    mountpoint);
 	struct stat st;
 	char *text;
 
@@ -152,10 +119,9 @@ static void test_errors_and_read_bytes_exact(void **state)
 		assert_int_equal(errno, ENOENT);
 		g_free(missing);
 	}
-	assert_int_equal(test_shell("cat %s/hello > /dev/null", mountpoint),
-			 0);
+	assert_int_equal(test_shell("cat %s/hello > /dev/null", mountpoint), 0);
 
-	text = scrape(fixture);
+	text = scrape();
 	assert_int_equal(metric(text,
 				"fusehost_operation_errors_total{mount=\"h\","
 				"plugin=\"hello\",op=\"getattr\","
@@ -186,12 +152,12 @@ static void test_errors_and_read_bytes_exact(void **state)
  * histogram's count equals its operation's total; promtool accepts it. */
 static void test_memfs_counts_and_histograms(void **state)
 {
-	struct observe_fixture *fixture = *state;
+	struct fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "m");
-	char *config = g_strdup_printf(
-		"[mount m]\nplugin = memfs\nmountpoint = %s\n"
-		"options = default_permissions," NO_CACHE "\n",
-		mountpoint);
+	char *config =
+	    g_strdup_printf("[mount m]\nplugin = memfs\nmountpoint = %s\n"
+			    "options = default_permissions," NO_CACHE "\n",
+			    mountpoint);
 	char *metrics_path = test_path(fixture->dir, "metrics.txt");
 	char block[1000];
 	char *text;
@@ -209,7 +175,7 @@ static void test_memfs_counts_and_histograms(void **state)
 		g_free(path);
 	}
 
-	text = scrape(fixture);
+	text = scrape();
 	assert_int_equal(metric(text, "fusehost_operations_total{mount=\"m\","
 				      "plugin=\"memfs\",op=\"create\"}"),
 			 40);
@@ -218,7 +184,7 @@ static void test_memfs_counts_and_histograms(void **state)
 			 40 * sizeof(block));
 	for (unsigned op = 0; op < 64; op++) {
 		static const char *const names[] = {
-			"getattr", "create", "write", "flush", "release",
+		    "getattr", "create", "write", "flush", "release",
 		};
 
 		if (op >= G_N_ELEMENTS(names))
@@ -228,29 +194,28 @@ static void test_memfs_counts_and_histograms(void **state)
 				   "plugin=\"memfs\",op=\"%s\"}",
 				   names[op]) > 0);
 		assert_int_equal(
-			metric(text,
-			       "fusehost_operation_duration_seconds_count{"
-			       "mount=\"m\",plugin=\"memfs\",op=\"%s\"}",
-			       names[op]),
-			metric(text,
-			       "fusehost_operations_total{mount=\"m\","
-			       "plugin=\"memfs\",op=\"%s\"}",
-			       names[op]));
+		    metric(text,
+			   "fusehost_operation_duration_seconds_count{"
+			   "mount=\"m\",plugin=\"memfs\",op=\"%s\"}",
+			   names[op]),
+		    metric(text,
+			   "fusehost_operations_total{mount=\"m\","
+			   "plugin=\"memfs\",op=\"%s\"}",
+			   names[op]));
 		assert_int_equal(
-			metric(text,
-			       "fusehost_operation_duration_seconds_bucket{"
-			       "mount=\"m\",plugin=\"memfs\",op=\"%s\","
-			       "le=\"+Inf\"}",
-			       names[op]),
-			metric(text,
-			       "fusehost_operations_total{mount=\"m\","
-			       "plugin=\"memfs\",op=\"%s\"}",
-			       names[op]));
+		    metric(text,
+			   "fusehost_operation_duration_seconds_bucket{"
+			   "mount=\"m\",plugin=\"memfs\",op=\"%s\","
+			   "le=\"+Inf\"}",
+			   names[op]),
+		    metric(text,
+			   "fusehost_operations_total{mount=\"m\","
+			   "plugin=\"memfs\",op=\"%s\"}",
+			   names[op]));
 	}
 	test_write_file(metrics_path, text);
-	assert_int_equal(test_shell("promtool check metrics < %s",
-				    metrics_path),
-			 0);
+	assert_int_equal(
+	    test_shell("promtool check metrics < %s", metrics_path), 0);
 	stop(fixture, nothing_expected);
 	g_free(text);
 	g_free(metrics_path);
@@ -262,18 +227,18 @@ static void test_memfs_counts_and_histograms(void **state)
  * and a mount that failed. */
 static void test_promtool_accepts(void **state)
 {
-	struct observe_fixture *fixture = *state;
+	struct fixture *fixture = *state;
 	char *one = test_subdir(fixture->dir, "one");
 	char *two = test_subdir(fixture->dir, "two");
 	char *three = test_subdir(fixture->dir, "three");
 	char *config = g_strdup_printf(
-		"[mount one]\nplugin = hello\nmountpoint = %s\n"
-		"[mount two]\nplugin = hello\nmountpoint = %s\n"
-		"[mount broken]\nplugin = nosuch\nmountpoint = %s\n",
-		one, two, three);
+	    "[mount one]\nplugin = hello\nmountpoint = %s\n"
+	    "[mount two]\nplugin = hello\nmountpoint = %s\n"
+	    "[mount broken]\nplugin = nosuch\nmountpoint = %s\n",
+	    one, two, three);
 	char *metrics_path = test_path(fixture->dir, "metrics.txt");
-	const char *const expected[] = { "nosuch.so does not exist",
-					 "mount skipped", NULL };
+	const char *const expected[] = {"nosuch.so does not exist",
+					"mount skipped", NULL};
 	char *text;
 
 	serve(fixture, config, one);
@@ -281,14 +246,13 @@ static void test_promtool_accepts(void **state)
 				    "> /dev/null 2>&1; true",
 				    one, two, two),
 			 0);
-	text = scrape(fixture);
+	text = scrape();
 	assert_int_equal(metric(text, "fusehost_mount_up{mount=\"broken\","
 				      "plugin=\"nosuch\"}"),
 			 0);
 	test_write_file(metrics_path, text);
-	assert_int_equal(test_shell("promtool check metrics < %s",
-				    metrics_path),
-			 0);
+	assert_int_equal(
+	    test_shell("promtool check metrics < %s", metrics_path), 0);
 	stop(fixture, expected);
 	g_free(text);
 	g_free(metrics_path);
@@ -312,14 +276,14 @@ static unsigned count_occurrences(const char *text, const char *needle)
  * untraced one logs nothing per operation. */
 static void test_trace_records(void **state)
 {
-	struct observe_fixture *fixture = *state;
+	struct fixture *fixture = *state;
 	char *traced = test_subdir(fixture->dir, "traced");
 	char *quiet = test_subdir(fixture->dir, "quiet");
-	char *config = g_strdup_printf(
-		"[mount traced]\nplugin = hello\nmountpoint = %s\n"
-		"trace = true\n"
-		"[mount quiet]\nplugin = hello\nmountpoint = %s\n",
-		traced, quiet);
+	char *config =
+	    g_strdup_printf("[mount traced]\nplugin = hello\nmountpoint = %s\n"
+			    "trace = true\n"
+			    "[mount quiet]\nplugin = hello\nmountpoint = %s\n",
+			    traced, quiet);
 	char *log;
 
 	serve(fixture, config, traced);
@@ -347,7 +311,7 @@ static void test_trace_records(void **state)
 /* SIGUSR2 applies a changed trace setting without remounting. */
 static void test_sigusr2_switches_trace(void **state)
 {
-	struct observe_fixture *fixture = *state;
+	struct fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "h");
 	char *config = g_strdup_printf("[mount h]\nplugin = hello\n"
 				       "mountpoint = %s\n",
@@ -368,8 +332,7 @@ static void test_sigusr2_switches_trace(void **state)
 		g_free(log);
 		usleep(10 * 1000);
 	}
-	assert_int_equal(test_shell("cat %s/whoami >/dev/null", mountpoint),
-			 0);
+	assert_int_equal(test_shell("cat %s/whoami >/dev/null", mountpoint), 0);
 	stop(fixture, nothing_expected);
 	log = fusehostd_log(fixture->daemon);
 	assert_null(strstr(log, "-> read /hello"));
@@ -399,7 +362,7 @@ static void *read_file_in_background(const char *path, pid_t *child)
  * logged once it passes slow-op-ms. */
 static void test_slow_operation_shows_and_is_logged(void **state)
 {
-	struct observe_fixture *fixture = *state;
+	struct fixture *fixture = *state;
 	char *plugin = test_plugin_path("misbehave");
 	char *mountpoint = test_subdir(fixture->dir, "slow");
 	char *config = g_strdup_printf("[mount slow]\nplugin = %s\n"
@@ -407,12 +370,12 @@ static void test_slow_operation_shows_and_is_logged(void **state)
 				       "slow-op-ms = 300\n",
 				       plugin, mountpoint);
 	char *path = test_path(mountpoint, "sleep");
-	const char *const expected[] = { "slow operation: read /sleep took",
-					 "operation read has been running for",
-					 NULL };
-	char *series = g_strdup(
-		"fusehost_oldest_operation_age_seconds{mount=\"slow\","
-		"plugin=\"misbehave\"}");
+	const char *const expected[] = {"slow operation: read /sleep took",
+					"operation read has been running for",
+					NULL};
+	char *series =
+	    g_strdup("fusehost_oldest_operation_age_seconds{mount=\"slow\","
+		     "plugin=\"misbehave\"}");
 	double age = 0;
 	double in_flight = 0;
 	int status;
@@ -423,7 +386,7 @@ static void test_slow_operation_shows_and_is_logged(void **state)
 	read_file_in_background(path, &reader);
 	for (int i = 0; i < 100 && age < 0.4; i++) {
 		usleep(20 * 1000);
-		text = scrape(fixture);
+		text = scrape();
 		age = test_metric_value(text, series);
 		in_flight = metric(text, "fusehost_operations_in_flight{mount="
 					 "\"slow\",plugin=\"misbehave\"}");
@@ -434,7 +397,7 @@ static void test_slow_operation_shows_and_is_logged(void **state)
 	assert_int_equal(waitpid(reader, &status, 0), reader);
 	assert_int_equal(WEXITSTATUS(status), 0);
 
-	text = scrape(fixture);
+	text = scrape();
 	assert_int_equal(test_metric_value(text, series), 0);
 	g_free(text);
 	stop(fixture, expected);
@@ -456,17 +419,16 @@ static void test_slow_operation_shows_and_is_logged(void **state)
  * is logged once however often it happens. */
 static void test_misbehaving_plugin_gets_eio(void **state)
 {
-	struct observe_fixture *fixture = *state;
+	struct fixture *fixture = *state;
 	char *plugin = test_plugin_path("misbehave");
 	char *mountpoint = test_subdir(fixture->dir, "bad");
-	char *config = g_strdup_printf("[mount bad]\nplugin = %s\n"
-				       "mountpoint = %s\noptions = " NO_CACHE
-				       "\n",
-				       plugin, mountpoint);
+	char *config =
+	    g_strdup_printf("[mount bad]\nplugin = %s\n"
+			    "mountpoint = %s\noptions = " NO_CACHE "\n",
+			    plugin, mountpoint);
 	/* libfuse itself also complains about the oversized read. */
-	const char *const expected[] = { "the caller gets EIO",
-					 "bad: fuse: read too many bytes",
-					 NULL };
+	const char *const expected[] = {"the caller gets EIO",
+					"bad: fuse: read too many bytes", NULL};
 	char *positive = test_path(mountpoint, "positive");
 	char *toomuch = test_path(mountpoint, "toomuch");
 	char *badlink = test_path(mountpoint, "badlink");
@@ -495,7 +457,7 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 	assert_string_equal(text, "fine\n");
 	g_free(text);
 
-	text = scrape(fixture);
+	text = scrape();
 	assert_int_equal(metric(text,
 				"fusehost_operation_errors_total{mount=\"bad\","
 				"plugin=\"misbehave\",op=\"read\","
@@ -529,7 +491,7 @@ static void test_misbehaving_plugin_gets_eio(void **state)
  * with no operation series. */
 static void test_metrics_false_bypasses_layer(void **state)
 {
-	struct observe_fixture *fixture = *state;
+	struct fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "plain");
 	char *config = g_strdup_printf("[mount plain]\nplugin = hello\n"
 				       "mountpoint = %s\nmetrics = false\n",
@@ -541,7 +503,7 @@ static void test_metrics_false_bypasses_layer(void **state)
 	text = test_read_file(path);
 	assert_string_equal(text, "Hello, world!\n");
 	g_free(text);
-	text = scrape(fixture);
+	text = scrape();
 	assert_int_equal(metric(text, "fusehost_mount_up{mount=\"plain\","
 				      "plugin=\"hello\"}"),
 			 1);
@@ -556,23 +518,23 @@ static void test_metrics_false_bypasses_layer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_errors_and_read_bytes_exact, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_memfs_counts_and_histograms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_promtool_accepts, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_trace_records, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_sigusr2_switches_trace,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_slow_operation_shows_and_is_logged, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_misbehaving_plugin_gets_eio, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_metrics_false_bypasses_layer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_errors_and_read_bytes_exact,
+					    setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_memfs_counts_and_histograms,
+					    setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_promtool_accepts, setup,
+					    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_trace_records, setup,
+					    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_sigusr2_switches_trace, setup,
+					    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_slow_operation_shows_and_is_logged, setup,
+		fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_misbehaving_plugin_gets_eio,
+					    setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_false_bypasses_layer,
+					    setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("observe", tests, NULL, NULL);

@@ -283,16 +283,10 @@ static void test_mounts_heal(void **state)
 				  "restart-sec = 0\n");
 	const char *const expected[] = { "was unmounted from outside", NULL };
 	char *path = test_path(mountpoint, "hello");
-	int port = test_free_port();
-	char *dropins = test_subdir(fixture->dir, "fusehost.d");
-	char *dropin = test_path(dropins, "50-metrics.conf");
-	char *metrics = g_strdup_printf("[daemon]\nmetrics-listen = "
-					"127.0.0.1:%d\ncontrol-socket =\n",
-					port);
+	int port = test_enable_metrics(fixture->dir);
 	char *text;
 	int held;
 
-	test_write_file(dropin, metrics);
 	test_write_file(fixture->config, group);
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
 	assert_log_soon(fixture, "1 of 1 mounts serving");
@@ -330,9 +324,6 @@ static void test_mounts_heal(void **state)
 			 0);
 	assert_false(is_fuse_mounted(mountpoint));
 	fusehostd_assert_log_clean(fixture->daemon, expected);
-	g_free(metrics);
-	g_free(dropin);
-	g_free(dropins);
 	g_free(path);
 	g_free(group);
 	g_free(mountpoint);
