@@ -366,7 +366,7 @@ static void test_slow_operation_shows_and_is_logged(void **state)
 	char *plugin = test_plugin_path("misbehave");
 	char *mountpoint = test_subdir(fixture->dir, "slow");
 	char *config = g_strdup_printf("[mount slow]\nplugin = %s\n"
-				       "mountpoint = %s\nsleep-ms = 1500\n"
+				       "mountpoint = %s\nsleep-ms = 2500\n"
 				       "slow-op-ms = 300\n",
 				       plugin, mountpoint);
 	char *path = test_path(mountpoint, "sleep");
