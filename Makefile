@@ -24,10 +24,12 @@ CC    ?= cc
 DEBIAN_PACKAGES := build-essential pkg-config libfuse3-dev fuse3 \
 	libglib2.0-dev libsystemd-dev libcmocka-dev libmicrohttpd-dev \
 	libjson-glib-dev libcurl4-openssl-dev attr \
+	libseccomp-dev libcap-ng-dev \
 	prometheus curl valgrind systemd
 
 PKG_CONFIG ?= pkg-config
-PKGS       := fuse3 glib-2.0 libsystemd libmicrohttpd json-glib-1.0
+PKGS       := fuse3 glib-2.0 libsystemd libmicrohttpd json-glib-1.0 \
+	libseccomp libcap-ng
 
 OPTFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
