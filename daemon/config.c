@@ -23,7 +23,7 @@ static const char *const daemon_keys[] = {
 static const char *const mount_host_keys[] = {
 	"plugin", "mountpoint", "options", "threads", "required",
 	"log-level", "slow-op-ms", "trace", "metrics", "restart",
-	"restart-sec", NULL
+	"restart-sec", "isolation", "user", "group", NULL
 };
 
 static const char *const restart_policy_names[] = {
@@ -35,6 +35,24 @@ static const char *const restart_policy_names[] = {
 const char *restart_policy_name(enum restart_policy policy)
 {
 	return restart_policy_names[policy];
+}
+
+const char *isolation_name(enum isolation isolation)
+{
+	return isolation == ISOLATION_PROCESS ? "process" : "thread";
+}
+
+/* A user or group as /etc/passwd spells them, or a number; whether it
+ * exists is up to the machine at mount time. */
+static bool is_valid_account_name(const char *text)
+{
+	if (!*text || strlen(text) > 32 || *text == '-')
+		return false;
+	for (const char *c = text; *c; c++) {
+		if (!g_ascii_isalnum(*c) && !strchr("._-", *c))
+			return false;
+	}
+	return true;
 }
 
 static void add_error(GPtrArray *errors, const char *format, ...)
@@ -67,6 +85,8 @@ void mount_config_free(struct mount_config *mount)
 	g_free(mount->plugin);
 	g_free(mount->mountpoint);
 	g_free(mount->options);
+	g_free(mount->user);
+	g_free(mount->group);
 	g_ptr_array_unref(mount->plugin_settings);
 	g_free(mount);
 }
@@ -109,7 +129,9 @@ bool mount_config_same_mount(const struct mount_config *a,
 	       g_strcmp0(a->mountpoint, b->mountpoint) == 0 &&
 	       g_strcmp0(a->options, b->options) == 0 &&
 	       a->threads == b->threads && a->metrics == b->metrics &&
-	       settings_equal(a, b);
+	       a->isolation == b->isolation &&
+	       g_strcmp0(a->user, b->user) == 0 &&
+	       g_strcmp0(a->group, b->group) == 0 && settings_equal(a, b);
 }
 
 struct mount_config *mount_config_copy(const struct mount_config *mount)
@@ -122,6 +144,8 @@ struct mount_config *mount_config_copy(const struct mount_config *mount)
 	copy->plugin = g_strdup(mount->plugin);
 	copy->mountpoint = g_strdup(mount->mountpoint);
 	copy->options = g_strdup(mount->options);
+	copy->user = g_strdup(mount->user);
+	copy->group = g_strdup(mount->group);
 	copy->plugin_settings =
 		g_ptr_array_new_with_free_func(plugin_setting_free);
 	for (guint i = 0; i < mount->plugin_settings->len; i++) {
@@ -493,6 +517,26 @@ static void load_mount_key(struct mount_config *mount, const char *group,
 				  comment_hint(value));
 		else
 			mount->restart_sec = seconds;
+	} else if (strcmp(key, "isolation") == 0) {
+		if (strcmp(value, "thread") == 0)
+			mount->isolation = ISOLATION_THREAD;
+		else if (strcmp(value, "process") == 0)
+			mount->isolation = ISOLATION_PROCESS;
+		else
+			add_error(errors,
+				  "%s: [%s] isolation: '%s' is not one of "
+				  "thread, process%s",
+				  file, group, value, comment_hint(value));
+	} else if (strcmp(key, "user") == 0 || strcmp(key, "group") == 0) {
+		char **field = key[0] == 'u' ? &mount->user : &mount->group;
+
+		g_free(*field);
+		*field = g_strdup(value);
+		if (!is_valid_account_name(value))
+			add_error(errors,
+				  "%s: [%s] %s: '%s' is not a user or group "
+				  "name or number%s",
+				  file, group, key, value, comment_hint(value));
 	} else if (strcmp(key, "log-level") == 0) {
 		enum log_level level;
 
@@ -573,29 +617,31 @@ static void load_mount_group(struct config *config, GKeyFile *keyfile,
 	if (!mount->plugin)
 		add_error(errors, "%s: [%s]: missing required key 'plugin'",
 			  file, group);
+	if ((mount->user || mount->group) &&
+	    mount->isolation != ISOLATION_PROCESS)
+		add_error(errors,
+			  "%s: [%s] %s: applies only with isolation = process "
+			  "(a thread of fusehostd runs as root)",
+			  file, group, mount->user ? "user" : "group");
 	if (!mount->mountpoint && !g_key_file_has_key(keyfile, group,
 						      "mountpoint", NULL))
 		add_error(errors, "%s: [%s]: missing required key 'mountpoint'",
 			  file, group);
 }
 
-static void load_file(struct config *config, const char *file,
-		      GPtrArray *errors)
+static void load_text(struct config *config, const char *file,
+		      const char *text, gsize length, GPtrArray *errors)
 {
 	GKeyFile *keyfile = g_key_file_new();
 	GError *error = NULL;
-	char *text = NULL;
-	gsize length;
 	char **groups;
 
-	if (!g_file_get_contents(file, &text, &length, &error)) {
-		add_error(errors, "%s: cannot read: %s", file, error->message);
-		goto out;
-	}
 	if (!g_key_file_load_from_data(keyfile, text, length, G_KEY_FILE_NONE,
 				       &error)) {
 		add_error(errors, "%s: syntax error: %s", file, error->message);
-		goto out;
+		g_error_free(error);
+		g_key_file_free(keyfile);
+		return;
 	}
 	check_duplicate_groups(file, text, errors);
 
@@ -612,10 +658,23 @@ static void load_file(struct config *config, const char *file,
 				  file, *group);
 	}
 	g_strfreev(groups);
-out:
-	g_clear_error(&error);
-	g_free(text);
 	g_key_file_free(keyfile);
+}
+
+static void load_file(struct config *config, const char *file,
+		      GPtrArray *errors)
+{
+	GError *error = NULL;
+	char *text = NULL;
+	gsize length;
+
+	if (!g_file_get_contents(file, &text, &length, &error)) {
+		add_error(errors, "%s: cannot read: %s", file, error->message);
+		g_error_free(error);
+		return;
+	}
+	load_text(config, file, text, length, errors);
+	g_free(text);
 }
 
 static void check_trust(const char *file, GPtrArray *errors)
@@ -697,6 +756,35 @@ static void check_mountpoints(const struct config *config, GPtrArray *errors)
 	}
 }
 
+static struct config *config_new(const char *path,
+				 const char *default_plugin_dir)
+{
+	struct config *config = g_new0(struct config, 1);
+
+	config->path = g_strdup(path);
+	config->dropin_dir = config_dropin_dir(path);
+	config->daemon.plugin_dir = g_strdup(default_plugin_dir);
+	config->daemon.log_level = LOG_LEVEL_INFO;
+	config->daemon.log_target = LOG_TARGET_AUTO;
+	config->daemon.metrics_listen = g_strdup(CONFIG_DEFAULT_METRICS_LISTEN);
+	config->daemon.slow_op_ms = CONFIG_DEFAULT_SLOW_OP_MS;
+	config->daemon.control_socket = g_strdup(CONFIG_DEFAULT_CONTROL_SOCKET);
+	config->daemon.control_group = g_strdup("");
+	config->daemon.stop_timeout_sec = CONFIG_DEFAULT_STOP_TIMEOUT_SEC;
+	config->mounts = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)mount_config_free);
+	return config;
+}
+
+struct config *config_load_text(const char *text, const char *name,
+				GPtrArray *errors)
+{
+	struct config *config = config_new(name, "");
+
+	load_text(config, name, text, strlen(text), errors);
+	return config;
+}
+
 struct config *config_load(const char *path, const char *default_plugin_dir,
 			   GPtrArray *errors)
 {
@@ -711,20 +799,7 @@ struct config *config_load(const char *path, const char *default_plugin_dir,
 		return NULL;
 	}
 
-	config = g_new0(struct config, 1);
-	config->path = g_strdup(path);
-	config->dropin_dir = config_dropin_dir(path);
-	config->daemon.plugin_dir = g_strdup(default_plugin_dir);
-	config->daemon.log_level = LOG_LEVEL_INFO;
-	config->daemon.log_target = LOG_TARGET_AUTO;
-	config->daemon.metrics_listen = g_strdup(CONFIG_DEFAULT_METRICS_LISTEN);
-	config->daemon.slow_op_ms = CONFIG_DEFAULT_SLOW_OP_MS;
-	config->daemon.control_socket = g_strdup(CONFIG_DEFAULT_CONTROL_SOCKET);
-	config->daemon.control_group = g_strdup("");
-	config->daemon.stop_timeout_sec = CONFIG_DEFAULT_STOP_TIMEOUT_SEC;
-	config->mounts = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)mount_config_free);
-
+	config = config_new(path, default_plugin_dir);
 	load_file(config, path, errors);
 	dropins = list_dropins(config->dropin_dir, errors);
 	for (guint i = 0; i < dropins->len; i++)
@@ -920,6 +995,13 @@ char *config_format(const struct config *config,
 				       restart_policy_name(mount->restart));
 		g_string_append_printf(out, "restart-sec = %" G_GINT64_FORMAT "\n",
 				       mount->restart_sec);
+		g_string_append_printf(out, "isolation = %s\n",
+				       isolation_name(mount->isolation));
+		if (mount->user)
+			g_string_append_printf(out, "user = %s\n", mount->user);
+		if (mount->group)
+			g_string_append_printf(out, "group = %s\n",
+					       mount->group);
 		for (guint j = 0; j < mount->plugin_settings->len; j++) {
 			const struct plugin_setting *setting =
 				mount->plugin_settings->pdata[j];

@@ -42,6 +42,16 @@ enum restart_policy {
 
 const char *restart_policy_name(enum restart_policy policy);
 
+enum isolation {
+	/* The mount's loop and plugin run in a thread of fusehostd. */
+	ISOLATION_THREAD,
+	/* They run in a child process without privileges, which fusehostd
+	 * supervises: a crash ends only that mount. */
+	ISOLATION_PROCESS,
+};
+
+const char *isolation_name(enum isolation isolation);
+
 struct mount_config {
 	char *name;
 	char *file;       /* the file whose [mount NAME] group defines it */
@@ -56,6 +66,9 @@ struct mount_config {
 	bool metrics;       /* false: bypass the observation layer */
 	enum restart_policy restart;
 	int64_t restart_sec; /* first delay; doubles per failure, capped */
+	enum isolation isolation;
+	char *user;  /* isolation = process: run as this user; NULL: root */
+	char *group; /* and group; NULL: the user's primary group */
 	GPtrArray *plugin_settings; /* struct plugin_setting *, file order */
 };
 
@@ -94,6 +107,12 @@ struct config {
 struct config *config_load(const char *path, const char *default_plugin_dir,
 			   GPtrArray *errors);
 void config_free(struct config *config);
+
+/* A configuration given as text rather than read from files (no drop-ins,
+ * no ownership checks): how fusehostd hands a mount's settings to the
+ * child process that serves it.  `name` stands for the file in messages. */
+struct config *config_load_text(const char *text, const char *name,
+				GPtrArray *errors);
 
 /* Whether `key` in a [mount NAME] group belongs to fusehostd rather than
  * to the plugin. */

@@ -269,6 +269,35 @@ static void test_bad_threads(void **state)
 			 NULL);
 }
 
+static void test_bad_isolation(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "isolation = fork\n");
+	assert_one_error(fixture, "[mount a] isolation", "'fork'",
+			 "thread, process", NULL);
+}
+
+static void test_user_needs_process_isolation(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "user = nobody\n");
+	assert_one_error(fixture, "[mount a] user", "isolation = process",
+			 NULL);
+}
+
+static void test_bad_user_name(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "isolation = process\ngroup = a b\n");
+	assert_one_error(fixture, "[mount a] group", "'a b'", NULL);
+}
+
 static void test_bad_required(void **state)
 {
 	struct fixture *fixture = *state;
@@ -425,7 +454,8 @@ static void test_format_fills_defaults(void **state)
 				     "required = false\nlog-level = info\n"
 				     "slow-op-ms = 1000\ntrace = false\n"
 				     "metrics = true\nrestart = on-failure\n"
-				     "restart-sec = 1\nroot = /srv\n"
+				     "restart-sec = 1\nisolation = thread\n"
+				     "root = /srv\n"
 				     "size = 64M\n# label: no default\n"));
 	g_free(text);
 }
@@ -473,6 +503,9 @@ int main(void)
 		T(test_dotdot_mountpoint),
 		T(test_root_mountpoint),
 		T(test_bad_threads),
+		T(test_bad_isolation),
+		T(test_user_needs_process_isolation),
+		T(test_bad_user_name),
 		T(test_bad_required),
 		T(test_modules_refused),
 		T(test_duplicate_mountpoint),
