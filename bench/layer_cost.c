@@ -172,7 +172,6 @@ static void *bench_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 				&instance_value);
 	layer.mount_name = "bench";
 	layer.plugin_name = "null";
-	layer.log_level = -1;
 	layer.plugin_operations = &null_operations;
 	layer.instance = &instance_value;
 	layer_init_state(&layer);

@@ -34,6 +34,8 @@ struct layer_call {
 
 void layer_init_state(struct layer *layer)
 {
+	layer->settings = &layer->own_settings;
+	layer->own_settings.log_level = -1;
 	mount_stats_init(&layer->stats, layer->mount_name);
 }
 
@@ -42,19 +44,25 @@ void layer_destroy_state(struct layer *layer)
 	mount_stats_destroy(&layer->stats);
 }
 
+void layer_set_log_level(struct layer *layer, int log_level)
+{
+	__atomic_store_n(&layer->settings->log_level, log_level,
+			 __ATOMIC_RELAXED);
+}
+
 void layer_set_trace(struct layer *layer, bool trace)
 {
-	__atomic_store_n(&layer->trace, trace, __ATOMIC_RELAXED);
+	__atomic_store_n(&layer->settings->trace, trace, __ATOMIC_RELAXED);
 }
 
 bool layer_get_trace(const struct layer *layer)
 {
-	return __atomic_load_n(&layer->trace, __ATOMIC_RELAXED);
+	return __atomic_load_n(&layer->settings->trace, __ATOMIC_RELAXED);
 }
 
 void layer_set_slow_op_ms(struct layer *layer, int64_t slow_op_ms)
 {
-	__atomic_store_n(&layer->slow_op_ns,
+	__atomic_store_n(&layer->settings->slow_op_ns,
 			 slow_op_ms > 0 ? (uint64_t)slow_op_ms * 1000000u : 0,
 			 __ATOMIC_RELAXED);
 }
@@ -75,7 +83,8 @@ static struct log_fields operation_fields(const struct layer *layer, enum op op,
 	    .path = path,
 	    .error = error,
 	    .duration_usec = duration_usec,
-	    .mount_level = __atomic_load_n(&layer->log_level, __ATOMIC_RELAXED),
+	    .mount_level = __atomic_load_n(&layer->settings->log_level,
+					       __ATOMIC_RELAXED),
 	};
 }
 
@@ -183,7 +192,8 @@ static void serialize_end(struct layer *layer)
 static inline void layer_begin(struct layer *layer, struct layer_call *call,
 			       enum op op)
 {
-	call->tracing = __atomic_load_n(&layer->trace, __ATOMIC_RELAXED);
+	call->tracing = __atomic_load_n(&layer->settings->trace,
+					 __ATOMIC_RELAXED);
 	call->stats = thread_stats_get(&layer->stats);
 	call->start_ns = stats_now_ns();
 	if (call->stats) {
@@ -206,7 +216,8 @@ static inline int64_t layer_end(struct layer *layer, struct layer_call *call,
 			     duration_ns);
 		stats_set(&call->stats->running_since_ns, 0);
 	}
-	slow_ns = __atomic_load_n(&layer->slow_op_ns, __ATOMIC_RELAXED);
+	slow_ns = __atomic_load_n(&layer->settings->slow_op_ns,
+				  __ATOMIC_RELAXED);
 	if (__builtin_expect(slow_ns && duration_ns >= slow_ns, 0))
 		log_slow(layer, op, path, duration_ns);
 	if (__builtin_expect(call->tracing, 0))
@@ -278,6 +289,10 @@ static int layer_getattr(const char *path, struct stat *st,
 		trace_enter(layer, OP_GETATTR, path, "%s", "");
 	result = fuse_fs_getattr(layer->plugin_fs, path, st, fi);
 	result = check_result(layer, OP_GETATTR, path, result, 0);
+	/* libfuse hands over a zeroed struct: no file type, not filled. */
+	if (__builtin_expect(result == 0 && !(st->st_mode & S_IFMT), 0))
+		result = misbehaved(layer, OP_GETATTR, path, 0,
+				    "but left the struct stat unfilled");
 	return (int)layer_end(layer, &call, OP_GETATTR, path, result);
 }
 

@@ -21,23 +21,29 @@
 
 #include "stats.h"
 
+/* What an administrator may change while the mount serves; read with
+ * relaxed loads.  With isolation = process it lives in memory shared with
+ * the child that serves the mount. */
+struct layer_settings {
+	int log_level; /* the mount's own, or -1 */
+	bool trace;
+	uint64_t slow_op_ns; /* 0: never */
+};
+
 struct layer {
 	const struct fuse_operations *plugin_operations;
 	void *instance;                  /* what the plugin's open() made */
 	pthread_mutex_t *serialize_lock; /* NULL: plugin is thread-safe */
 	const char *mount_name;
 	const char *plugin_name;
-	int log_level; /* the mount's own, or -1; relaxed atomic access */
+	struct layer_settings *settings; /* &own_settings unless shared */
+	struct layer_settings own_settings;
 	/* Created when libfuse initializes the mount, freed (with the
 	 * plugin's own destroy) when libfuse tears it down; NULL before and
 	 * after, including for a mount that never got INIT. */
 	struct fuse_fs *plugin_fs;
 
 	struct mount_stats stats;
-
-	/* May change while the mount serves; read with relaxed loads. */
-	bool trace;
-	uint64_t slow_op_ns; /* 0: never */
 
 	/* A plugin's bad result is logged once per operation. */
 	bool misbehaviour_logged[OP_COUNT];
@@ -46,6 +52,7 @@ struct layer {
 void layer_init_state(struct layer *layer);
 void layer_destroy_state(struct layer *layer);
 
+void layer_set_log_level(struct layer *layer, int log_level);
 void layer_set_trace(struct layer *layer, bool trace);
 bool layer_get_trace(const struct layer *layer);
 void layer_set_slow_op_ms(struct layer *layer, int64_t slow_op_ms);

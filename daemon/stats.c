@@ -82,23 +82,70 @@ void mount_stats_destroy(struct mount_stats *stats)
 	pthread_mutex_destroy(&stats->register_lock);
 }
 
+void mount_stats_share(struct mount_stats *stats, struct thread_stats *blocks,
+		       unsigned count)
+{
+	stats->shared = blocks;
+	stats->shared_count = count;
+}
+
+void mount_stats_release_shared(struct mount_stats *stats)
+{
+	for (unsigned i = 0; i < stats->shared_count; i++) {
+		__atomic_store_n(&stats->shared[i].running_since_ns, 0,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&stats->shared[i].claimed, 0,
+				 __ATOMIC_RELEASE);
+	}
+}
+
+/* A shared block no other thread has; counts left by an earlier thread or
+ * process stay in it, which keeps the sums right. */
+static struct thread_stats *claim_shared_block(struct mount_stats *stats)
+{
+	for (unsigned i = 0; i < stats->shared_count; i++) {
+		uint32_t unclaimed = 0;
+
+		if (__atomic_compare_exchange_n(&stats->shared[i].claimed,
+						&unclaimed, 1, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			return &stats->shared[i];
+	}
+	return NULL;
+}
+
+static void own(struct mount_stats *stats, struct thread_stats *block)
+{
+	own_block = block;
+	own_block_mount = stats;
+	log_set_thread_mount(stats->mount_name);
+}
+
 /* Blocks are mmap()ed: the kernel backs only the pages a thread touches,
  * so counters of operations a mount never sees cost no memory. */
 static struct thread_stats *register_thread(struct mount_stats *stats)
 {
-	struct thread_stats *block = mmap(NULL, sizeof(*block),
-					  PROT_READ | PROT_WRITE,
-					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct thread_stats *block;
 
+	if (stats->shared) {
+		/* There is one block per worker thread the mount may have
+		 * and some to spare; a thread beyond that goes uncounted
+		 * rather than counted where fusehostd cannot see it. */
+		block = claim_shared_block(stats);
+		if (block)
+			own(stats, block);
+		return block;
+	}
+	block = mmap(NULL, sizeof(*block), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (block == MAP_FAILED)
 		return NULL;
 	pthread_mutex_lock(&stats->register_lock);
 	block->next = stats->threads;
 	__atomic_store_n(&stats->threads, block, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&stats->register_lock);
-	own_block = block;
-	own_block_mount = stats;
-	log_set_thread_mount(stats->mount_name);
+	own(stats, block);
 	return block;
 }
 
@@ -178,13 +225,31 @@ static void add_counters(struct op_counters *sum,
 		sum->errors[i] += load(&part->errors[i]);
 }
 
+/* The block after `block` (NULL: the first), own blocks then shared
+ * ones; NULL after the last. */
+static struct thread_stats *next_block(struct mount_stats *stats,
+				       struct thread_stats *block)
+{
+	if (!block)
+		block = __atomic_load_n(&stats->threads, __ATOMIC_ACQUIRE);
+	else if (block < stats->shared ||
+		 block >= stats->shared + stats->shared_count)
+		block = block->next;
+	else
+		return block + 1 < stats->shared + stats->shared_count
+			       ? block + 1
+			       : NULL;
+	if (!block && stats->shared_count)
+		block = stats->shared;
+	return block;
+}
+
 uint64_t stats_oldest_running(struct mount_stats *stats, enum op *op)
 {
 	uint64_t oldest = 0;
 
-	for (struct thread_stats *thread =
-		     __atomic_load_n(&stats->threads, __ATOMIC_ACQUIRE);
-	     thread; thread = thread->next) {
+	for (struct thread_stats *thread = next_block(stats, NULL); thread;
+	     thread = next_block(stats, thread)) {
 		uint64_t since = load(&thread->running_since_ns);
 
 		if (since && (!oldest || since < oldest)) {
@@ -198,9 +263,8 @@ uint64_t stats_oldest_running(struct mount_stats *stats, enum op *op)
 void stats_snapshot(struct mount_stats *stats, struct stats_snapshot *snapshot)
 {
 	memset(snapshot, 0, sizeof(*snapshot));
-	for (struct thread_stats *thread =
-		     __atomic_load_n(&stats->threads, __ATOMIC_ACQUIRE);
-	     thread; thread = thread->next) {
+	for (struct thread_stats *thread = next_block(stats, NULL); thread;
+	     thread = next_block(stats, thread)) {
 		uint64_t since = load(&thread->running_since_ns);
 
 		snapshot->read_bytes += load(&thread->read_bytes);

@@ -5,7 +5,11 @@
  * first time it serves a request (the only time this path allocates or
  * locks).  Only that thread writes its block; readers (a scrape of the
  * metrics) sum all blocks with relaxed loads, so a total may miss an
- * operation that is being recorded at that instant, never more. */
+ * operation that is being recorded at that instant, never more.
+ *
+ * A mount with isolation = process serves from a child process: its
+ * threads claim blocks from an array in memory shared with fusehostd,
+ * which sums them the same way. */
 #ifndef FUSEHOST_STATS_H
 #define FUSEHOST_STATS_H
 
@@ -60,13 +64,17 @@ struct thread_stats {
 	uint64_t read_bytes;
 	uint64_t written_bytes;
 	struct op_counters ops[OP_COUNT];
-	struct thread_stats *next;
+	struct thread_stats *next; /* blocks of this process only */
+	uint32_t claimed;          /* shared blocks: a thread has it */
 };
 
 struct mount_stats {
 	const char *mount_name; /* threads registering are named after it */
 	pthread_mutex_t register_lock;
 	struct thread_stats *threads; /* published with release ordering */
+	/* Blocks shared with another process, or NULL. */
+	struct thread_stats *shared;
+	unsigned shared_count;
 };
 
 /* A sum over all threads, made when someone asks. */
@@ -80,6 +88,17 @@ struct stats_snapshot {
 
 void mount_stats_init(struct mount_stats *stats, const char *mount_name);
 void mount_stats_destroy(struct mount_stats *stats);
+
+/* Count this mount in `count` blocks at `blocks` (zeroed memory shared
+ * with the process that serves it, which calls this too), on top of any
+ * blocks of its own.  The caller owns the memory. */
+void mount_stats_share(struct mount_stats *stats, struct thread_stats *blocks,
+		       unsigned count);
+
+/* After the process that served from the shared blocks has ended (maybe
+ * in the middle of operations): free every block for the next one and
+ * clear what it left running.  Counts are kept. */
+void mount_stats_release_shared(struct mount_stats *stats);
 
 /* The calling thread's block for this mount, registering it on first use
  * (which also names the thread after the mount in libfuse's log messages).
