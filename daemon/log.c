@@ -51,6 +51,11 @@ void log_set_level(enum log_level level)
 	atomic_store_explicit(&current_level, level, memory_order_relaxed);
 }
 
+enum log_level log_get_level(void)
+{
+	return atomic_load_explicit(&current_level, memory_order_relaxed);
+}
+
 bool log_enabled(enum log_level level)
 {
 	return (int)level <=

@@ -43,6 +43,7 @@ struct log_fields {
 };
 
 void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
 bool log_enabled(enum log_level level);
 /* Whether a record of `level` about a mount with `mount_level` (-1: none
  * of its own) would be emitted. */

@@ -19,8 +19,10 @@
 #include "daemon.h"
 #include "log.h"
 #include "mount.h"
+#include "mount_child.h"
 #include "mountpoint.h"
 #include "plugin.h"
+#include "sandbox.h"
 
 #ifndef FUSEHOST_VERSION
 #define FUSEHOST_VERSION "0.0"
@@ -165,6 +167,21 @@ static struct config *load_config(const struct arguments *arguments)
 }
 
 /* -t: every check short of mounting.  Returns the number of problems. */
+/* The user and group an isolated mount runs as must exist. */
+static unsigned test_identity(const struct mount_config *mount)
+{
+	struct sandbox_identity identity;
+	char *error = NULL;
+
+	if (mount->isolation != ISOLATION_PROCESS ||
+	    sandbox_resolve(mount->user, mount->group, &identity, &error) == 0)
+		return 0;
+	log_error(NULL, "%s: [mount %s] %s: %s", mount->file, mount->name,
+		  mount->group && !mount->user ? "group" : "user", error);
+	g_free(error);
+	return 1;
+}
+
 static unsigned test_mounts(const struct config *config)
 {
 	unsigned problems = 0;
@@ -189,6 +206,7 @@ static unsigned test_mounts(const struct config *config)
 				  mount->file, mount->name, mount->options);
 			problems++;
 		}
+		problems += test_identity(mount);
 	}
 	return problems;
 }
@@ -290,6 +308,9 @@ int main(int argc, char **argv)
 {
 	struct arguments arguments = { 0 };
 
+	/* Not for people: how fusehostd starts a mount's own process. */
+	if (argc == 3 && strcmp(argv[1], "--mount-child") == 0)
+		mount_child_main(argv[2]);
 	if (parse_arguments(argc, argv, &arguments) < 0)
 		return 2;
 

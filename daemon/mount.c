@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mount_process.h"
 #include "mountinfo.h"
 #include "mountpoint.h"
 #include "plugin.h"
@@ -51,10 +52,13 @@ struct mount *mount_new(const struct mount_config *config,
 	mount->state = MOUNT_FAILED;
 	mount->start_error = -EINVAL;
 	mount->wanted = true;
+	mount->shared_fd = -1;
+	mount->child_socket = -1;
+	mount->child_notify = -1;
 
 	mount->layer.mount_name = config->name;
-	mount->layer.log_level = config->log_level;
 	layer_init_state(&mount->layer);
+	layer_set_log_level(&mount->layer, config->log_level);
 	layer_set_trace(&mount->layer, config->trace);
 	/* A serialized plugin needs the layer's lock whatever the setting. */
 	mount->observed = config->metrics || !plugin ||
@@ -64,6 +68,13 @@ struct mount *mount_new(const struct mount_config *config,
 		mount->layer.plugin_operations = &plugin->operations;
 		mount->layer.serialize_lock = plugin->serialize_lock;
 		layer_build_operations(&plugin->operations, &mount->operations);
+	}
+	if (plugin && config->isolation == ISOLATION_PROCESS &&
+	    mount_process_share(mount) < 0) {
+		/* Logged; without a plugin the mount is one that failed. */
+		plugin_unload(plugin);
+		mount->plugin = NULL;
+		mount->layer.plugin_operations = NULL;
 	}
 	return mount;
 }
@@ -91,7 +102,7 @@ void mount_set_trace(struct mount *mount, bool trace)
 
 void mount_set_log_level(struct mount *mount, int log_level)
 {
-	__atomic_store_n(&mount->layer.log_level, log_level, __ATOMIC_RELAXED);
+	layer_set_log_level(&mount->layer, log_level);
 }
 
 bool mount_get_trace(const struct mount *mount)
@@ -116,6 +127,7 @@ void mount_free(struct mount *mount)
 	pthread_mutex_destroy(&mount->lock);
 	pthread_cond_destroy(&mount->changed);
 	layer_destroy_state(&mount->layer);
+	mount_process_unshare(mount);
 	plugin_unload(mount->plugin);
 	mount_config_free((struct mount_config *)mount->config);
 	g_free(mount->api.open_error);
@@ -237,6 +249,19 @@ bool mount_still_mounted(const struct mount *mount)
 	return mounted;
 }
 
+/* The child of an isolated mount has no right to unmount: once it has
+ * ended, fusehostd takes its mount away if it is still there (after a
+ * crash it is, and stale). */
+static void detach_ours(struct mount *mount)
+{
+	pthread_mutex_lock(&table_lock);
+	if (mount_still_mounted(mount) &&
+	    umount2(mount->config->mountpoint, MNT_DETACH) != 0)
+		log_error(mount->config->name, "cannot unmount %s: %s",
+			  mount->config->mountpoint, strerror(errno));
+	pthread_mutex_unlock(&table_lock);
+}
+
 /* Runs the plugin's destroy through the layer if INIT happened.  The
  * pointer is cleared first so that a concurrent mount_request_stop() does
  * not use a session being destroyed. */
@@ -251,7 +276,7 @@ static void destroy_session(struct mount *mount)
 	fuse_destroy(fuse);
 }
 
-static int mount_setup(struct mount *mount)
+int mount_session_open(struct mount *mount)
 {
 	const struct mount_config *config = mount->config;
 	int result;
@@ -273,6 +298,23 @@ static int mount_setup(struct mount *mount)
 		close_instance(mount);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+void mount_session_close(struct mount *mount)
+{
+	destroy_session(mount);
+	close_instance(mount);
+}
+
+static int mount_setup(struct mount *mount)
+{
+	const struct mount_config *config = mount->config;
+	int result;
+
+	result = mount_session_open(mount);
+	if (result < 0)
+		return result;
 
 	pthread_mutex_lock(&table_lock);
 	result = mountpoint_prepare(config->mountpoint, config->name);
@@ -285,14 +327,12 @@ static int mount_setup(struct mount *mount)
 		record_kernel_mount(mount);
 	pthread_mutex_unlock(&table_lock);
 
-	if (result < 0) {
-		destroy_session(mount);
-		close_instance(mount);
-	}
+	if (result < 0)
+		mount_session_close(mount);
 	return result;
 }
 
-static void run_loop(struct mount *mount)
+int mount_run_loop(struct mount *mount)
 {
 	struct fuse_loop_config *loop_config = fuse_loop_cfg_create();
 	int result;
@@ -300,9 +340,13 @@ static void run_loop(struct mount *mount)
 	fuse_loop_cfg_set_max_threads(loop_config, mount->config->threads);
 	result = fuse_loop_mt(mount->fuse, loop_config);
 	fuse_loop_cfg_destroy(loop_config);
-	if (result != 0)
-		log_error(mount->config->name, "FUSE loop failed: %s",
-			  strerror(result < 0 ? -result : result));
+	return result;
+}
+
+static void log_loop_failure(const struct mount *mount, int result)
+{
+	log_error(mount->config->name, "FUSE loop failed: %s",
+		  strerror(result < 0 ? -result : result));
 }
 
 static void mount_teardown(struct mount *mount)
@@ -312,8 +356,96 @@ static void mount_teardown(struct mount *mount)
 		fuse_unmount(mount->fuse);
 	pthread_mutex_unlock(&table_lock);
 
-	destroy_session(mount);
-	close_instance(mount);
+	mount_session_close(mount);
+}
+
+static bool isolated(const struct mount *mount)
+{
+	return mount->config->isolation == ISOLATION_PROCESS;
+}
+
+/* Mount with the FUSE device alone (no plugin code runs here), for a
+ * child to serve; see mount_process.h. */
+static int mount_for_child(struct mount *mount, int *fuse_fd)
+{
+	const struct mount_config *config = mount->config;
+
+	static const struct fuse_operations nothing;
+	struct fuse *fuse = new_session(config, &nothing, NULL);
+	int result;
+
+	if (!fuse) {
+		log_error(config->name, "libfuse refused the mount options '%s'",
+			  config->options);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&table_lock);
+	result = mountpoint_prepare(config->mountpoint, config->name);
+	if (result == 0 && fuse_mount(fuse, config->mountpoint) != 0) {
+		log_error(config->name, "cannot mount at %s",
+			  config->mountpoint);
+		result = -EIO;
+	}
+	if (result == 0) {
+		record_kernel_mount(mount);
+		/* Above the descriptors the child gets, so that handing them
+		 * over cannot overwrite one with another. */
+		*fuse_fd = fcntl(fuse_session_fd(fuse_get_session(fuse)),
+				 F_DUPFD_CLOEXEC, MOUNT_PROCESS_FIRST_FREE_FD);
+		if (*fuse_fd < 0) {
+			result = -errno;
+			log_error(config->name, "cannot keep the FUSE device: %s",
+				  strerror(errno));
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+	/* Closes libfuse's descriptor; the mount stays, served through the
+	 * copy. */
+	fuse_destroy(fuse);
+	if (result < 0 && *fuse_fd >= 0)
+		close(*fuse_fd);
+	if (result < 0)
+		detach_ours(mount);
+	return result;
+}
+
+static int setup(struct mount *mount)
+{
+	int fuse_fd = -1;
+	int result;
+
+	if (!isolated(mount))
+		return mount_setup(mount);
+	result = mount_for_child(mount, &fuse_fd);
+	if (result < 0)
+		return result;
+	result = mount_process_spawn(mount, fuse_fd);
+	if (result < 0)
+		detach_ours(mount);
+	return result;
+}
+
+/* Serve until the loop returns; returns whether the daemon had not asked
+ * for that (the mount is lost). */
+static bool serve(struct mount *mount)
+{
+	bool lost;
+
+	if (isolated(mount))
+		return mount_process_serve(mount) ||
+		       !atomic_load(&mount->stopping);
+	if (!atomic_load(&mount->stopping)) {
+		int result = mount_run_loop(mount);
+
+		if (result != 0)
+			log_loop_failure(mount, result);
+	}
+	lost = !atomic_load(&mount->stopping);
+	if (lost)
+		log_warning(mount->config->name,
+			    "%s was unmounted from outside fusehostd",
+			    mount->config->mountpoint);
+	return lost;
 }
 
 static void *mount_thread(void *data)
@@ -323,7 +455,7 @@ static void *mount_thread(void *data)
 	bool lost;
 
 	log_set_thread_mount(mount->config->name);
-	result = mount_setup(mount);
+	result = setup(mount);
 	if (result < 0) {
 		atomic_store(&mount->loop_returned, true);
 		set_state(mount, MOUNT_FAILED, result);
@@ -331,22 +463,20 @@ static void *mount_thread(void *data)
 			mount->on_started(mount, result, mount->callback_data);
 		return NULL;
 	}
-	log_info(mount->config->name, "serving plugin %s at %s",
-		 mount->plugin->descriptor.name, mount->config->mountpoint);
+	log_info(mount->config->name, "serving plugin %s at %s%s",
+		 mount->plugin->descriptor.name, mount->config->mountpoint,
+		 isolated(mount) ? " from its own process" : "");
 	set_state(mount, MOUNT_SERVING, 0);
 	if (mount->on_started)
 		mount->on_started(mount, 0, mount->callback_data);
 
-	if (!atomic_load(&mount->stopping))
-		run_loop(mount);
+	lost = serve(mount);
 	atomic_store(&mount->loop_returned, true);
 
-	lost = !atomic_load(&mount->stopping);
-	if (lost)
-		log_warning(mount->config->name,
-			    "%s was unmounted from outside fusehostd",
-			    mount->config->mountpoint);
-	mount_teardown(mount);
+	if (isolated(mount))
+		detach_ours(mount);
+	else
+		mount_teardown(mount);
 	set_state(mount, MOUNT_STOPPED, 0);
 	if (lost && mount->on_lost)
 		mount->on_lost(mount, mount->callback_data);
@@ -391,12 +521,27 @@ int mount_wait_started(struct mount *mount)
 	return error;
 }
 
+/* Break the loop out of its sleep (thread), or ask the child to finish
+ * (process: SIGTERM makes its loop exit).  Called under mount->lock. */
+static void wake_locked(struct mount *mount)
+{
+	if (mount->state != MOUNT_SERVING)
+		return;
+	if (isolated(mount)) {
+		if (mount->child > 0)
+			kill(mount->child, SIGTERM);
+	} else {
+		pthread_kill(mount->thread, MOUNT_WAKE_SIGNAL);
+	}
+}
+
 void mount_request_stop(struct mount *mount)
 {
 	atomic_store(&mount->stopping, true);
 	pthread_mutex_lock(&mount->lock);
 	if (mount->fuse)
 		fuse_session_exit(fuse_get_session(mount->fuse));
+	wake_locked(mount);
 	pthread_mutex_unlock(&mount->lock);
 }
 
@@ -421,8 +566,7 @@ static bool wake_until_returned(struct mount *mount, int64_t deadline_ms)
 
 		/* The first signal can arrive just before the loop starts
 		 * sleeping, so keep sending until it has returned. */
-		if (mount->state == MOUNT_SERVING)
-			pthread_kill(mount->thread, MOUNT_WAKE_SIGNAL);
+		wake_locked(mount);
 		deadline_after_ms(&deadline, WAKE_INTERVAL_MS);
 		pthread_cond_timedwait(&mount->changed, &mount->lock,
 				       &deadline);
@@ -461,8 +605,8 @@ bool mount_wake(struct mount *mount)
 	pthread_mutex_lock(&mount->lock);
 	returned = !mount->thread_running || mount->abandoned ||
 		   atomic_load(&mount->loop_returned);
-	if (!returned && mount->state == MOUNT_SERVING)
-		pthread_kill(mount->thread, MOUNT_WAKE_SIGNAL);
+	if (!returned)
+		wake_locked(mount);
 	pthread_mutex_unlock(&mount->lock);
 	return returned;
 }
@@ -482,8 +626,22 @@ bool mount_wait_stopped(struct mount *mount, int timeout_ms)
 			    "in plugin %s): aborting its FUSE connection",
 			    timeout_ms, mount_plugin_name(mount));
 		abort_connection(mount);
-		if (!wake_until_returned(mount, g_get_monotonic_time() / 1000 +
+		if (isolated(mount) &&
+		    !wake_until_returned(mount, g_get_monotonic_time() / 1000 +
 							ABORT_GRACE_MS)) {
+			/* A process, unlike a thread, can be made to end. */
+			log_error(mount->config->name,
+				  "plugin %s is stuck in an operation: killing "
+				  "the process that serves the mount",
+				  mount_plugin_name(mount));
+			pthread_mutex_lock(&mount->lock);
+			if (mount->child > 0)
+				kill(mount->child, SIGKILL);
+			pthread_mutex_unlock(&mount->lock);
+			wake_until_returned(mount, INT64_MAX);
+		} else if (!wake_until_returned(mount,
+					       g_get_monotonic_time() / 1000 +
+						       ABORT_GRACE_MS)) {
 			pthread_mutex_lock(&table_lock);
 			if (mount_still_mounted(mount))
 				umount2(mount->config->mountpoint,

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "layer.h"
 #include "plugin_api.h"
@@ -40,6 +41,14 @@ struct mount {
 	struct fuse_operations operations;
 	bool observed;
 	struct fuse *fuse;
+
+	/* isolation = process: memory shared with the child that serves the
+	 * mount (settings and counters), and the child while it runs. */
+	struct mount_shared *shared;
+	int shared_fd;
+	pid_t child;      /* under lock; 0 when none is running */
+	int child_socket; /* the child's end of the conversation */
+	int child_notify; /* its refused system calls, or -1 */
 
 	pthread_t thread;
 	bool thread_running; /* started and not yet joined */
@@ -123,6 +132,14 @@ bool mount_wait_stopped(struct mount *mount, int timeout_ms);
 /* Whether this very mount (same mount id and connection) is still in the
  * mount table. */
 bool mount_still_mounted(const struct mount *mount);
+
+/* The pieces that serve a mount in the current process, for the child of
+ * an isolated mount: open the plugin instance and make the libfuse
+ * session (0 or a negative errno, logged), run the loop until it returns
+ * (what fuse_loop_mt returns), and destroy the session and close the instance. */
+int mount_session_open(struct mount *mount);
+int mount_run_loop(struct mount *mount);
+void mount_session_close(struct mount *mount);
 
 /* For `fusehostd -t`: would libfuse accept this mount's options?  Returns
  * 0, or -EINVAL after libfuse has logged why. */

@@ -58,7 +58,7 @@ static gboolean check_hangs(gpointer data)
 
 	for (guint i = 0; i < supervisor->mounts->len; i++) {
 		struct mount *mount = supervisor->mounts->pdata[i];
-		uint64_t threshold = __atomic_load_n(&mount->layer.slow_op_ns,
+		uint64_t threshold = __atomic_load_n(&mount->layer.settings->slow_op_ns,
 						     __ATOMIC_RELAXED);
 		enum op op = OP_GETATTR;
 		uint64_t since;
@@ -472,7 +472,10 @@ void supervisor_check_mount_table(struct supervisor *supervisor)
 	for (guint i = 0; i < supervisor->mounts->len; i++) {
 		struct mount *mount = supervisor->mounts->pdata[i];
 
+		/* Once its loop has returned, the mount's thread deals with
+		 * the mount (and may be detaching it right now). */
 		if (mount_get_state(mount) != MOUNT_SERVING ||
+		    atomic_load(&mount->loop_returned) ||
 		    mount_still_mounted(mount))
 			continue;
 		/* Lazily unmounted while files were open: the loop still

@@ -7,10 +7,21 @@
  *               returns "slept\n"
  *   /hang       read never returns
  *   /fine       a well-behaved file, "fine\n"
+ *   /unfilled   getattr returns 0 without filling in the struct stat
+ *   /segv       read dereferences NULL
+ *   /abort      read calls abort()
+ *   /leak       read allocates 1 MiB, touches it and never frees it
+ *   /forbidden  read calls mount(2) and returns "mount: RESULT\n"
+ *   /whoami     read returns the process's uid, gid, capabilities,
+ *               no_new_privs and seccomp lines from /proc/self/status
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,8 +65,13 @@ static int misbehave_getattr(const char *path, struct stat *st,
 		st->st_nlink = 1;
 		return 0;
 	}
+	if (strcmp(path, "/unfilled") == 0)
+		return 0;
 	if (strcmp(path, "/toomuch") == 0 || strcmp(path, "/sleep") == 0 ||
-	    strcmp(path, "/hang") == 0 || strcmp(path, "/fine") == 0) {
+	    strcmp(path, "/hang") == 0 || strcmp(path, "/fine") == 0 ||
+	    strcmp(path, "/segv") == 0 || strcmp(path, "/abort") == 0 ||
+	    strcmp(path, "/leak") == 0 || strcmp(path, "/forbidden") == 0 ||
+	    strcmp(path, "/whoami") == 0) {
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
 		st->st_size = 4096;
@@ -94,12 +110,82 @@ static int copy_text(const char *text, char *buffer, size_t size,
 	return (int)length;
 }
 
+/* The lines of /proc/self/status that say who this process is. */
+static void describe_self(char *text, size_t size)
+{
+	static const char *const wanted[] = { "Uid:",	 "Gid:",    "CapInh:",
+					      "CapPrm:", "CapEff:", "CapBnd:",
+					      "CapAmb:", "NoNewPrivs:",
+					      "Seccomp:" };
+	FILE *status = fopen("/proc/self/status", "r");
+	char line[256];
+	size_t used = 0;
+
+	text[0] = '\0';
+	if (!status)
+		return;
+	while (fgets(line, sizeof(line), status)) {
+		for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]);
+		     i++) {
+			if (strncmp(line, wanted[i], strlen(wanted[i])) == 0 &&
+			    used + strlen(line) < size) {
+				strcpy(text + used, line);
+				used += strlen(line);
+			}
+		}
+	}
+	fclose(status);
+}
+
+/* NULL, but the compiler cannot know it and must really load. */
+static int *volatile nowhere;
+static void *volatile last_leak;
+
+/* Reads that take the process down or misuse it. */
+static int read_hostile(const char *path, char *buffer, size_t size,
+			off_t offset)
+{
+	char text[1024];
+
+	if (strcmp(path, "/segv") == 0)
+		return *nowhere;
+	if (strcmp(path, "/abort") == 0)
+		abort();
+	if (strcmp(path, "/leak") == 0) {
+		char *lost = malloc(1 << 20);
+
+		/* Published, so that the compiler cannot drop it unused. */
+		if (lost)
+			memset(lost, 1, 1 << 20);
+		last_leak = lost;
+		return copy_text("leaked\n", buffer, size, offset);
+	}
+	if (strcmp(path, "/forbidden") == 0) {
+		int result = mount("none", "/mnt", "tmpfs", 0, NULL);
+
+		snprintf(text, sizeof(text), "mount: %s\n",
+			 result == 0 ? "done" : strerror(errno));
+		return copy_text(text, buffer, size, offset);
+	}
+	describe_self(text, sizeof(text));
+	return copy_text(text, buffer, size, offset);
+}
+
+static bool is_hostile(const char *path)
+{
+	return strcmp(path, "/segv") == 0 || strcmp(path, "/abort") == 0 ||
+	       strcmp(path, "/leak") == 0 || strcmp(path, "/forbidden") == 0 ||
+	       strcmp(path, "/whoami") == 0;
+}
+
 static int misbehave_read(const char *path, char *buffer, size_t size,
 			  off_t offset, struct fuse_file_info *fi)
 {
 	struct misbehave *state = fuse_get_context()->private_data;
 
 	(void)fi;
+	if (is_hostile(path))
+		return read_hostile(path, buffer, size, offset);
 	if (strcmp(path, "/toomuch") == 0)
 		return (int)size + 100;
 	if (strcmp(path, "/hang") == 0) {
@@ -123,9 +209,11 @@ static int misbehave_readdir(const char *path, void *buffer,
 			     struct fuse_file_info *fi,
 			     enum fuse_readdir_flags flags)
 {
-	static const char *const names[] = { ".",	"..",	   "positive",
-					     "toomuch", "badlink", "sleep",
-					     "hang",	"fine" };
+	static const char *const names[] = {
+		".",	"..",	"positive", "toomuch", "badlink",   "sleep",
+		"hang", "fine", "unfilled", "segv",    "abort",	    "leak",
+		"forbidden", "whoami"
+	};
 
 	(void)path;
 	(void)offset;

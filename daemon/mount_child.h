@@ -1,0 +1,9 @@
+/* The process that serves one mount with isolation = process; see
+ * mount_process.h. */
+#ifndef FUSEHOST_MOUNT_CHILD_H
+#define FUSEHOST_MOUNT_CHILD_H
+
+/* `fusehostd --mount-child NAME`; never returns. */
+int mount_child_main(const char *name) __attribute__((noreturn));
+
+#endif
