@@ -165,7 +165,8 @@ static void test_dump_config_fills_defaults(void **state)
 		"options = fsname=fusehost:hello,subtype=hello\nthreads = 3\n"
 		"required = false\nlog-level = info\nslow-op-ms = 1000\n"
 		"trace = false\nmetrics = true\nrestart = on-failure\n"
-		"restart-sec = 1\ngreeting = Hello, world!\n",
+		"restart-sec = 1\nisolation = thread\n"
+		"greeting = Hello, world!\n",
 		mountpoint);
 
 	assert_int_equal(run_fusehostd(fixture, arguments), 0);

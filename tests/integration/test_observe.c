@@ -403,7 +403,7 @@ static void test_slow_operation_shows_and_is_logged(void **state)
 	stop(fixture, expected);
 	fusehostd_assert_logged(fixture->daemon,
 				"warning: slow: slow operation: read /sleep "
-				"took 1");
+				"took 2");
 	/* While it ran, the supervisor saw it pass the threshold too. */
 	fusehostd_assert_logged(fixture->daemon,
 				"warning: slow: operation read has been "
