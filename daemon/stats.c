@@ -197,15 +197,15 @@ uint64_t stats_bucket_bound_ns(unsigned bucket)
 void stats_record(struct thread_stats *thread, enum op op, int error,
 		  uint64_t duration_ns)
 {
-	struct op_counters *counters = &thread->ops[op];
+	struct op_timing *timing = &thread->ops[op];
 
-	stats_add(&counters->count, 1);
-	stats_add(&counters->duration_ns, duration_ns);
-	stats_add(&counters->buckets[stats_bucket(duration_ns)], 1);
+	stats_add(&timing->count, 1);
+	stats_add(&timing->duration_ns, duration_ns);
+	stats_add(&timing->buckets[stats_bucket(duration_ns)], 1);
 	if (error > 0)
-		stats_add(&counters->errors[error < STATS_ERRNO_SLOTS - 1
-						    ? error
-						    : STATS_ERRNO_SLOTS - 1],
+		stats_add(&thread->errors[op][error < STATS_ERRNO_SLOTS - 1
+						      ? error
+						      : STATS_ERRNO_SLOTS - 1],
 			  1);
 }
 
@@ -215,14 +215,14 @@ static uint64_t load(const uint64_t *value)
 }
 
 static void add_counters(struct op_counters *sum,
-			 const struct op_counters *part)
+			 const struct op_timing *timing, const uint64_t *errors)
 {
-	sum->count += load(&part->count);
-	sum->duration_ns += load(&part->duration_ns);
+	sum->count += load(&timing->count);
+	sum->duration_ns += load(&timing->duration_ns);
 	for (unsigned i = 0; i < STATS_BUCKETS; i++)
-		sum->buckets[i] += load(&part->buckets[i]);
+		sum->buckets[i] += load(&timing->buckets[i]);
 	for (unsigned i = 0; i < STATS_ERRNO_SLOTS; i++)
-		sum->errors[i] += load(&part->errors[i]);
+		sum->errors[i] += load(&errors[i]);
 }
 
 /* The block after `block` (NULL: the first), own blocks then shared
@@ -276,6 +276,7 @@ void stats_snapshot(struct mount_stats *stats, struct stats_snapshot *snapshot)
 				snapshot->oldest_running_since_ns = since;
 		}
 		for (unsigned op = 0; op < OP_COUNT; op++)
-			add_counters(&snapshot->ops[op], &thread->ops[op]);
+			add_counters(&snapshot->ops[op], &thread->ops[op],
+				     thread->errors[op]);
 	}
 }

@@ -50,6 +50,15 @@ const char *op_name(enum op op);
  * last one. */
 #define STATS_ERRNO_SLOTS 135
 
+/* What a thread records per operation on every call, packed so that the
+ * operations a mount uses touch few pages. */
+struct op_timing {
+	uint64_t count;
+	uint64_t duration_ns;
+	uint64_t buckets[STATS_BUCKETS];
+};
+
+/* The same summed over threads, with the errors, for readers. */
 struct op_counters {
 	uint64_t count;
 	uint64_t duration_ns;
@@ -63,7 +72,10 @@ struct thread_stats {
 	uint64_t running_op; /* enum op, valid while running_since_ns */
 	uint64_t read_bytes;
 	uint64_t written_bytes;
-	struct op_counters ops[OP_COUNT];
+	struct op_timing ops[OP_COUNT];
+	/* Apart, since most operations never fail: their pages stay
+	 * untouched. */
+	uint64_t errors[OP_COUNT][STATS_ERRNO_SLOTS];
 	struct thread_stats *next; /* blocks of this process only */
 	uint32_t claimed;          /* shared blocks: a thread has it */
 };
