@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,9 +305,24 @@ static int run_serve(const struct arguments *arguments)
 	return status;
 }
 
+/* Every mount has its own libfuse session and worker threads, and glibc's
+ * defaults are made for few threads: with many mounts, per-thread arenas
+ * (up to 8 per CPU) spread each mount's few allocations over many heaps,
+ * and libfuse's 64 KiB node tables are calloc()ed, and so cleared page by
+ * page, from them.  Two arenas are plenty behind the per-thread caches, and
+ * blocks of 64 KiB or more get pages of their own from mmap, which the
+ * kernel backs only where they are used. */
+static void tune_malloc(void)
+{
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+}
+
 int main(int argc, char **argv)
 {
 	struct arguments arguments = { 0 };
+
+	tune_malloc();
 
 	/* Not for people: how fusehostd starts a mount's own process. */
 	if (argc == 3 && strcmp(argv[1], "--mount-child") == 0)
