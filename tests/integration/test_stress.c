@@ -1,6 +1,7 @@
 /* Stress: several mounts under parallel writers and readers that verify
  * every byte, while the configuration is reloaded again and again and one
- * mount is unmounted from outside and heals.  Mounts that the reloads do
+ * mount is unmounted from outside and heals; some mounts are served by
+ * threads of fusehostd, some by processes of their own.  Mounts that the reloads do
  * not change must see no failed operation and no corruption, the daemon
  * must not crash, and its memory must stay flat.
  *
@@ -96,19 +97,25 @@ static char *config_text(char **stable, const char *healing,
 {
 	GString *text = g_string_new("");
 
+	/* The last stable mount, the healing one and the one that comes
+	 * and goes are served by processes of their own. */
 	for (int m = 0; m < STABLE_MOUNTS; m++)
 		g_string_append_printf(text,
 				       "[mount stable%d]\nplugin = memfs\n"
-				       "mountpoint = %s\nsize = 64M\n",
-				       m, stable[m]);
+				       "mountpoint = %s\nsize = 64M\n%s",
+				       m, stable[m],
+				       m == STABLE_MOUNTS - 1
+					       ? "isolation = process\n"
+					       : "");
 	g_string_append_printf(text,
 			       "[mount healing]\nplugin = memfs\n"
-			       "mountpoint = %s\nrestart-sec = 0\n",
+			       "mountpoint = %s\nrestart-sec = 0\n"
+			       "isolation = process\n",
 			       healing);
 	if (with_flip)
 		g_string_append_printf(text,
 				       "[mount flip]\nplugin = hello\n"
-				       "mountpoint = %s\n",
+				       "mountpoint = %s\nisolation = process\n",
 				       flip);
 	return g_string_free(text, FALSE);
 }
