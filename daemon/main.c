@@ -305,17 +305,15 @@ static int run_serve(const struct arguments *arguments)
 	return status;
 }
 
-/* Every mount has its own libfuse session and worker threads, and glibc's
- * defaults are made for few threads: with many mounts, per-thread arenas
- * (up to 8 per CPU) spread each mount's few allocations over many heaps,
- * and libfuse's 64 KiB node tables are calloc()ed, and so cleared page by
- * page, from them.  Two arenas are plenty behind the per-thread caches, and
- * blocks of 64 KiB or more get pages of their own from mmap, which the
- * kernel backs only where they are used. */
+/* Every mount has its own libfuse worker threads, and glibc's default of
+ * up to 8 arenas per CPU spreads each mount's few allocations over many
+ * heaps.  Two arenas are plenty behind the per-thread caches.  (A fixed
+ * mmap threshold would save more, libfuse's 64 KiB node tables, but it
+ * turns off glibc's adaptive threshold: a read buffer of a plugin without
+ * read_buf would then be mapped and unmapped on every read.) */
 static void tune_malloc(void)
 {
 	mallopt(M_ARENA_MAX, 2);
-	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 }
 
 int main(int argc, char **argv)
