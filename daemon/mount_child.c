@@ -153,6 +153,9 @@ static int serve(struct mount *mount)
 		}
 	}
 	fuse_remove_signal_handlers(session);
+	/* fusehostd sends SIGTERM until this process has ended; the rest
+	 * (the plugin's destroy and close) must not be cut short by it. */
+	signal(SIGTERM, SIG_IGN);
 	mount_session_close(mount);
 	return result;
 }

@@ -379,8 +379,11 @@ bool mount_process_serve(struct mount *mount)
 	asked = atomic_load(&mount->stopping);
 
 	if (WIFSIGNALED(status)) {
-		if (asked && WTERMSIG(status) == SIGKILL)
-			return false; /* we killed it, and said so */
+		/* SIGKILL: fusehostd killed it, and said so; SIGTERM: it was
+		 * asked to stop before it could take the signal itself. */
+		if (asked && (WTERMSIG(status) == SIGKILL ||
+			      WTERMSIG(status) == SIGTERM))
+			return false;
 		log_error(name,
 			  "plugin %s crashed: the process serving the mount "
 			  "was killed by signal %d (%s)%s",
