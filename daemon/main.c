@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,22 +304,10 @@ static int run_serve(const struct arguments *arguments)
 	return status;
 }
 
-/* Every mount has its own libfuse worker threads, and glibc's default of
- * up to 8 arenas per CPU spreads each mount's few allocations over many
- * heaps.  Two arenas are plenty behind the per-thread caches.  (A fixed
- * mmap threshold would save more, libfuse's 64 KiB node tables, but it
- * turns off glibc's adaptive threshold: a read buffer of a plugin without
- * read_buf would then be mapped and unmapped on every read.) */
-static void tune_malloc(void)
-{
-	mallopt(M_ARENA_MAX, 2);
-}
-
 int main(int argc, char **argv)
 {
 	struct arguments arguments = { 0 };
 
-	tune_malloc();
 
 	/* Not for people: how fusehostd starts a mount's own process. */
 	if (argc == 3 && strcmp(argv[1], "--mount-child") == 0)
