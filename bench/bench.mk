@@ -3,7 +3,7 @@
 
 BENCH_PACKAGES := valgrind fio
 BENCH_TOOLS := $(BUILD)/bench/layer_cost $(BUILD)/bench/metaops \
-	$(BUILD)/bench/twin
+	$(BUILD)/bench/paired $(BUILD)/bench/twin
 
 $(BUILD)/bench:
 	mkdir -p $@
@@ -13,6 +13,9 @@ $(BUILD)/bench/layer_cost: bench/layer_cost.c $(BUILD)/daemon/layer.o $(BUILD)/d
 	$(CC) $(DAEMON_CFLAGS) -Idaemon $^ -o $@ $(LIBS)
 
 $(BUILD)/bench/metaops: bench/metaops.c | $(BUILD)/bench
+	$(CC) -std=gnu11 $(WARNINGS) $(OPTFLAGS) $< -o $@
+
+$(BUILD)/bench/paired: bench/paired.c | $(BUILD)/bench
 	$(CC) -std=gnu11 $(WARNINGS) $(OPTFLAGS) $< -o $@
 
 # twin runs a plugin .so as a plain libfuse program; the plugin resolves the
