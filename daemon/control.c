@@ -161,6 +161,23 @@ static const char *state_name(struct mount *mount, GPtrArray *table)
 	}
 }
 
+/* How the mount is served, and by which process when not by fusehostd. */
+static void add_isolation(JsonBuilder *builder, struct mount *mount)
+{
+	pid_t child;
+
+	json_builder_set_member_name(builder, "isolation");
+	json_builder_add_string_value(builder,
+				      isolation_name(mount->config->isolation));
+	pthread_mutex_lock(&mount->lock);
+	child = mount->child;
+	pthread_mutex_unlock(&mount->lock);
+	if (child > 0) {
+		json_builder_set_member_name(builder, "pid");
+		json_builder_add_int_value(builder, child);
+	}
+}
+
 static void add_mount(JsonBuilder *builder, struct mount *mount,
 		      GPtrArray *table, bool with_counts)
 {
@@ -199,6 +216,7 @@ static void add_mount(JsonBuilder *builder, struct mount *mount,
 		json_builder_set_member_name(builder, "trace");
 		json_builder_add_boolean_value(builder,
 					       mount_get_trace(mount));
+		add_isolation(builder, mount);
 	}
 	json_builder_end_object(builder);
 }

@@ -36,12 +36,21 @@ struct isolation_fixture {
 static int setup(void **state)
 {
 	struct isolation_fixture *fixture = g_new0(struct isolation_fixture, 1);
+	char *control;
+	char *text;
 
 	fixture->base.dir = test_dir_create();
 	fixture->base.config = test_path(fixture->base.dir, "fusehost.conf");
 	fixture->isolated = test_subdir(fixture->base.dir, "isolated");
 	fixture->good = test_subdir(fixture->base.dir, "good");
 	fixture->port = test_enable_metrics(fixture->base.dir);
+	control = g_strdup_printf("%s/fusehost.d/60-control.conf",
+				  fixture->base.dir);
+	text = g_strdup_printf("[daemon]\ncontrol-socket = %s/control.sock\n",
+			       fixture->base.dir);
+	test_write_file(control, text);
+	g_free(text);
+	g_free(control);
 	*state = fixture;
 	return 0;
 }
@@ -151,6 +160,25 @@ static void crash_and_recover(struct isolation_fixture *fixture,
 	g_free(kept);
 }
 
+/* `fusehostctl --json status` gives the isolated mount's process, and it
+ * is the child serving it. */
+static void assert_serving_process_shown(struct isolation_fixture *fixture)
+{
+	char *build_dir = g_path_get_dirname(test_fusehostd_path());
+
+	assert_int_equal(
+		test_shell("pid=$(%s/fusehostctl -s %s/control.sock --json "
+			   "status | tr -d ' \\n' | grep -o "
+			   "'\"name\":\"isolated\"[^}]*' | grep -o "
+			   "'\"isolation\":\"process\",\"pid\":[0-9]*' | "
+			   "grep -o '[0-9]*$') && test -n \"$pid\" && "
+			   "tr '\\0' ' ' < /proc/$pid/cmdline | "
+			   "grep -q -- '--mount-child isolated'",
+			   build_dir, fixture->base.dir),
+		0);
+	g_free(build_dir);
+}
+
 static void test_crash_ends_only_that_mount(void **state)
 {
 	struct isolation_fixture *fixture = *state;
@@ -181,6 +209,9 @@ static void test_crash_ends_only_that_mount(void **state)
 			  "error: isolated: plugin misbehave crashed: the "
 			  "process serving the mount was killed by signal 6",
 			  2);
+
+	/* The control socket names the process that serves it now. */
+	assert_serving_process_shown(fixture);
 
 	/* Counters of all three processes, summed by fusehostd. */
 	metrics = test_scrape_metrics(fixture->port);
