@@ -368,10 +368,10 @@ static bool isolated(const struct mount *mount)
  * child to serve; see mount_process.h. */
 static int mount_for_child(struct mount *mount, int *fuse_fd)
 {
-	const struct mount_config *config = mount->config;
-
 	static const struct fuse_operations nothing;
+	const struct mount_config *config = mount->config;
 	struct fuse *fuse = new_session(config, &nothing, NULL);
+	int dup_error = 0;
 	int result;
 
 	if (!fuse) {
@@ -392,20 +392,18 @@ static int mount_for_child(struct mount *mount, int *fuse_fd)
 		 * over cannot overwrite one with another. */
 		*fuse_fd = fcntl(fuse_session_fd(fuse_get_session(fuse)),
 				 F_DUPFD_CLOEXEC, MOUNT_PROCESS_FIRST_FREE_FD);
-		if (*fuse_fd < 0) {
-			result = -errno;
-			log_error(config->name, "cannot keep the FUSE device: %s",
-				  strerror(errno));
-		}
+		dup_error = errno;
 	}
 	pthread_mutex_unlock(&table_lock);
 	/* Closes libfuse's descriptor; the mount stays, served through the
 	 * copy. */
 	fuse_destroy(fuse);
-	if (result < 0 && *fuse_fd >= 0)
-		close(*fuse_fd);
-	if (result < 0)
+	if (result == 0 && *fuse_fd < 0) {
+		log_error(config->name, "cannot keep the FUSE device: %s",
+			  strerror(dup_error));
 		detach_ours(mount);
+		result = -dup_error;
+	}
 	return result;
 }
 
@@ -425,23 +423,24 @@ static int setup(struct mount *mount)
 	return result;
 }
 
-/* Serve until the loop returns; returns whether the daemon had not asked
- * for that (the mount is lost). */
+/* Serve until the loop (or the child) ends; returns whether the daemon
+ * had not asked for that: the mount is lost. */
 static bool serve(struct mount *mount)
 {
+	bool failed = false;
 	bool lost;
 
-	if (isolated(mount))
-		return mount_process_serve(mount) ||
-		       !atomic_load(&mount->stopping);
-	if (!atomic_load(&mount->stopping)) {
+	if (isolated(mount)) {
+		failed = mount_process_serve(mount);
+	} else if (!atomic_load(&mount->stopping)) {
 		int result = mount_run_loop(mount);
 
 		if (result != 0)
 			log_loop_failure(mount, result);
 	}
 	lost = !atomic_load(&mount->stopping);
-	if (lost)
+	/* A child that crashed has said so already. */
+	if (lost && !failed)
 		log_warning(mount->config->name,
 			    "%s was unmounted from outside fusehostd",
 			    mount->config->mountpoint);

@@ -163,6 +163,7 @@ static int serve(struct mount *mount)
 int mount_child_main(const char *name)
 {
 	struct sigaction wake = { .sa_handler = ignore_signal };
+	struct mount_config *settings;
 	struct config *config;
 	struct plugin *plugin;
 	struct mount *mount;
@@ -185,18 +186,16 @@ int mount_child_main(const char *name)
 		_exit(EXIT_FAILURE);
 	log_set_level(config->daemon.log_level);
 	log_set_target(config->daemon.log_target);
+	settings = config->mounts->pdata[0];
 	/* fusehostd checked that the file is safe to load. */
-	plugin = plugin_load(((struct mount_config *)config->mounts->pdata[0])
-				     ->plugin,
-			     NULL, false, &error);
+	plugin = plugin_load(settings->plugin, NULL, false, &error);
 	if (!plugin) {
 		log_error(name, "%s", error);
 		g_free(error);
 	} else {
 		/* Here the mount is served in this process. */
-		((struct mount_config *)config->mounts->pdata[0])->isolation =
-			ISOLATION_THREAD;
-		mount = mount_new(config->mounts->pdata[0], plugin);
+		settings->isolation = ISOLATION_THREAD;
+		mount = mount_new(settings, plugin);
 		result = serve(mount);
 		mount_free(mount);
 	}

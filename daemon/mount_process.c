@@ -368,7 +368,6 @@ static void watch(struct mount *mount)
 bool mount_process_serve(struct mount *mount)
 {
 	const char *name = mount->config->name;
-	bool asked;
 	int status;
 
 	/* A stop asked for while it started found nothing to signal. */
@@ -376,13 +375,12 @@ bool mount_process_serve(struct mount *mount)
 		kill(mount->child, SIGTERM);
 	watch(mount);
 	status = reap(mount);
-	asked = atomic_load(&mount->stopping);
 
 	if (WIFSIGNALED(status)) {
 		/* SIGKILL: fusehostd killed it, and said so; SIGTERM: it was
 		 * asked to stop before it could take the signal itself. */
-		if (asked && (WTERMSIG(status) == SIGKILL ||
-			      WTERMSIG(status) == SIGTERM))
+		if (atomic_load(&mount->stopping) &&
+		    (WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGTERM))
 			return false;
 		log_error(name,
 			  "plugin %s crashed: the process serving the mount "
@@ -396,11 +394,6 @@ bool mount_process_serve(struct mount *mount)
 		log_error(name, "the process serving the mount exited with "
 				"status %d",
 			  WEXITSTATUS(status));
-		return true;
-	}
-	if (!asked) {
-		log_warning(name, "%s was unmounted from outside fusehostd",
-			    mount->config->mountpoint);
 		return true;
 	}
 	return false;

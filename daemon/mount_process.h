@@ -54,9 +54,10 @@ int mount_process_attach(struct mount *mount, int fd);
 int mount_process_spawn(struct mount *mount, int fuse_fd);
 
 /* Answer the child's refused system calls until it ends; then reap it.
- * Returns true when it ended without being asked (a crash, an exit
- * status other than 0, the mount taken away from outside), which is
- * logged. */
+ * Returns true when it failed (killed by a signal fusehostd did not send,
+ * or an exit status other than 0), which is logged.  Whether the mount is
+ * lost is up to the caller: the child also ends, with status 0, when the
+ * mount is taken away from outside. */
 bool mount_process_serve(struct mount *mount);
 
 #endif
