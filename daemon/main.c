@@ -176,8 +176,8 @@ static unsigned test_identity(const struct mount_config *mount)
 	if (mount->isolation != ISOLATION_PROCESS ||
 	    sandbox_resolve(mount->user, mount->group, &identity, &error) == 0)
 		return 0;
-	log_error(NULL, "%s: [mount %s] %s: %s", mount->file, mount->name,
-		  mount->group && !mount->user ? "group" : "user", error);
+	/* The message names the user or group at fault. */
+	log_error(NULL, "%s: [mount %s]: %s", mount->file, mount->name, error);
 	g_free(error);
 	return 1;
 }

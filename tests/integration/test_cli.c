@@ -117,6 +117,23 @@ static void test_check_reports_each_problem(void **state)
 	g_free(mountpoint);
 }
 
+/* The account an isolated mount runs as must exist. */
+static void test_check_unknown_user(void **state)
+{
+	struct cli_fixture *fixture = *state;
+	char *mountpoint = hello_config(fixture,
+					"isolation = process\n"
+					"user = no-such-user-here\n");
+	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
+					  fixture->config, test_plugin_dir());
+
+	assert_int_equal(run_fusehostd(fixture, arguments), 1);
+	assert_output_has(fixture, "[mount hello]: unknown user "
+				   "'no-such-user-here'");
+	g_free(arguments);
+	g_free(mountpoint);
+}
+
 static void test_check_missing_config(void **state)
 {
 	struct cli_fixture *fixture = *state;
@@ -305,6 +322,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check_reports_each_problem,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_unknown_user, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_check_missing_config, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_plugin_info, setup,
