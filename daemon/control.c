@@ -150,9 +150,10 @@ static const char *state_name(struct mount *mount, GPtrArray *table)
 	case MOUNT_STARTING:
 		return "starting";
 	case MOUNT_SERVING:
-		/* What the kernel says wins over what the mount believes. */
-		return mountinfo_find_id(table, mount->mount_id) ? "serving"
-								 : "gone";
+		/* What the kernel says wins over what the mount believes,
+		 * when the kernel's table could be read at all. */
+		return !table || mount_in_table(mount, table) ? "serving"
+							      : "gone";
 	case MOUNT_STOPPED:
 		return mount->wanted ? "down" : "unmounted";
 	case MOUNT_FAILED:
@@ -247,7 +248,8 @@ static enum MHD_Result reply_mounts(struct control *control,
 	supervisor_unlock(control->supervisor);
 	json_builder_end_array(builder);
 	json_builder_end_object(builder);
-	g_ptr_array_unref(table);
+	if (table)
+		g_ptr_array_unref(table);
 	return reply_json(connection, MHD_HTTP_OK, builder);
 }
 

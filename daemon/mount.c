@@ -234,17 +234,23 @@ static void record_kernel_mount(struct mount *mount)
 		g_ptr_array_unref(entries);
 }
 
+bool mount_in_table(const struct mount *mount, GPtrArray *entries)
+{
+	const struct mountinfo_entry *entry =
+		mountinfo_find_id(entries, mount->mount_id);
+
+	return entry && entry->minor == mount->fuse_connection &&
+	       strcmp(entry->mountpoint, mount->config->mountpoint) == 0;
+}
+
 bool mount_still_mounted(const struct mount *mount)
 {
 	GPtrArray *entries = mountinfo_read();
-	const struct mountinfo_entry *entry;
 	bool mounted;
 
 	if (!entries)
 		return false;
-	entry = mountinfo_find_id(entries, mount->mount_id);
-	mounted = entry && entry->minor == mount->fuse_connection &&
-		  strcmp(entry->mountpoint, mount->config->mountpoint) == 0;
+	mounted = mount_in_table(mount, entries);
 	g_ptr_array_unref(entries);
 	return mounted;
 }

@@ -10,6 +10,7 @@
 #ifndef FUSEHOST_MOUNT_H
 #define FUSEHOST_MOUNT_H
 
+#include <glib.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -132,6 +133,10 @@ bool mount_wait_stopped(struct mount *mount, int timeout_ms);
 /* Whether this very mount (same mount id and connection) is still in the
  * mount table. */
 bool mount_still_mounted(const struct mount *mount);
+
+/* The same against a table already read (mountinfo_read), so that checking
+ * every mount reads /proc/self/mountinfo once rather than once per mount. */
+bool mount_in_table(const struct mount *mount, GPtrArray *entries);
 
 /* The pieces that serve a mount in the current process, for the child of
  * an isolated mount: open the plugin instance and make the libfuse

@@ -469,6 +469,15 @@ void supervisor_reload(struct supervisor *supervisor, struct config *fresh)
 
 void supervisor_check_mount_table(struct supervisor *supervisor)
 {
+	GPtrArray *table = mountinfo_read();
+
+	/* Not knowing is no reason to take mounts down: the next change
+	 * of the table brings another check. */
+	if (!table) {
+		log_warning(NULL, "cannot read /proc/self/mountinfo: %s",
+			    g_strerror(errno));
+		return;
+	}
 	for (guint i = 0; i < supervisor->mounts->len; i++) {
 		struct mount *mount = supervisor->mounts->pdata[i];
 
@@ -476,7 +485,7 @@ void supervisor_check_mount_table(struct supervisor *supervisor)
 		 * the mount (and may be detaching it right now). */
 		if (mount_get_state(mount) != MOUNT_SERVING ||
 		    atomic_load(&mount->loop_returned) ||
-		    mount_still_mounted(mount))
+		    mount_in_table(mount, table))
 			continue;
 		/* Lazily unmounted while files were open: the loop still
 		 * runs but the mount is gone.  Stop it; it is then lost. */
@@ -490,6 +499,7 @@ void supervisor_check_mount_table(struct supervisor *supervisor)
 		mount->failures++;
 		schedule_restart(supervisor, mount);
 	}
+	g_ptr_array_unref(table);
 }
 
 static int lookup(struct supervisor *supervisor, const char *name,
