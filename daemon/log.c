@@ -1,8 +1,12 @@
 /* The daemon's log; see log.h.
  *
- * Records are formatted into a local buffer and written with one write(2)
- * (stderr) or one sd_journal_sendv() (journald), so records from
- * concurrent threads never interleave. */
+ * Records are formatted into memory of their own and written with one
+ * write(2) (stderr) or one sd_journal_sendv() (journald), so records from
+ * concurrent threads never interleave.  They are formatted on the heap, not
+ * on the stack: every thread logs at some point, and the stack pages a
+ * record would touch stay resident in that thread for good (with hundreds
+ * of mount threads, that is megabytes).  No FUSE request logs unless a
+ * level or trace asks for it. */
 #define _GNU_SOURCE
 #include "log.h"
 
@@ -171,79 +175,79 @@ static void write_fully(int fd, const char *data, size_t length)
 static void emit_stderr(enum log_level level, const struct log_fields *fields,
 			const char *message)
 {
-	char line[4096 + 256];
+	char *line;
 	int n;
 
 	if (fields->mount)
-		n = snprintf(line, sizeof(line), "%s: %s: %s\n",
-			     log_level_name(level), fields->mount, message);
+		n = asprintf(&line, "%s: %s: %s\n", log_level_name(level),
+			     fields->mount, message);
 	else
-		n = snprintf(line, sizeof(line), "%s: %s\n",
-			     log_level_name(level), message);
+		n = asprintf(&line, "%s: %s\n", log_level_name(level),
+			     message);
 	if (n < 0)
 		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
 	write_fully(STDERR_FILENO, line, (size_t)n);
+	free(line);
 }
 
-/* One "NAME=value" field; `storage` must outlive the send. */
-static void add_field(struct iovec *fields, int *count, char *storage,
-		      size_t size, const char *name, const char *value)
-{
-	int n = snprintf(storage, size, "%s=%s", name, value);
+struct journal_record {
+	struct iovec fields[12];
+	int count;
+};
 
-	fields[*count].iov_base = storage;
-	fields[*count].iov_len = n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
-	(*count)++;
+/* One "NAME=value" field.  Out of memory, the record goes without it. */
+static void add_field(struct journal_record *record, const char *name,
+		      const char *value)
+{
+	char *field;
+	int n = asprintf(&field, "%s=%s", name, value);
+
+	if (n < 0)
+		return;
+	record->fields[record->count].iov_base = field;
+	record->fields[record->count].iov_len = (size_t)n;
+	record->count++;
+}
+
+static void add_number_field(struct journal_record *record, const char *name,
+			     long long value)
+{
+	char number[24];
+
+	snprintf(number, sizeof(number), "%lld", value);
+	add_field(record, name, number);
 }
 
 static void emit_journal(enum log_level level, const struct log_fields *fields,
 			 const char *file, int line, const char *function,
 			 const char *message)
 {
-	char priority[16], text[4096 + 16], code_file[512], code_line[32];
-	char code_func[256], mount[128], plugin[128], op[64], path[4096 + 32];
-	char error[32], duration[48];
-	struct iovec iov[12];
-	int count = 0;
-	char number[32];
+	struct journal_record record = { .count = 0 };
+	int sent;
 
-	snprintf(number, sizeof(number), "%d", syslog_priorities[level]);
-	add_field(iov, &count, priority, sizeof(priority), "PRIORITY", number);
-	add_field(iov, &count, text, sizeof(text), "MESSAGE", message);
-	add_field(iov, &count, code_file, sizeof(code_file), "CODE_FILE", file);
-	snprintf(number, sizeof(number), "%d", line);
-	add_field(iov, &count, code_line, sizeof(code_line), "CODE_LINE",
-		  number);
-	add_field(iov, &count, code_func, sizeof(code_func), "CODE_FUNC",
-		  function);
+	add_number_field(&record, "PRIORITY", syslog_priorities[level]);
+	add_field(&record, "MESSAGE", message);
+	add_field(&record, "CODE_FILE", file);
+	add_number_field(&record, "CODE_LINE", line);
+	add_field(&record, "CODE_FUNC", function);
 	if (fields->mount)
-		add_field(iov, &count, mount, sizeof(mount), "FUSEHOST_MOUNT",
-			  fields->mount);
+		add_field(&record, "FUSEHOST_MOUNT", fields->mount);
 	if (fields->plugin)
-		add_field(iov, &count, plugin, sizeof(plugin),
-			  "FUSEHOST_PLUGIN", fields->plugin);
+		add_field(&record, "FUSEHOST_PLUGIN", fields->plugin);
 	if (fields->op)
-		add_field(iov, &count, op, sizeof(op), "FUSEHOST_OP",
-			  fields->op);
+		add_field(&record, "FUSEHOST_OP", fields->op);
 	if (fields->path)
-		add_field(iov, &count, path, sizeof(path), "FUSEHOST_PATH",
-			  fields->path);
-	if (fields->error > 0) {
-		snprintf(number, sizeof(number), "%d", fields->error);
-		add_field(iov, &count, error, sizeof(error), "ERRNO", number);
-	}
-	if (fields->duration_usec >= 0) {
-		snprintf(number, sizeof(number), "%lld",
-			 (long long)fields->duration_usec);
-		add_field(iov, &count, duration, sizeof(duration),
-			  "FUSEHOST_DURATION_USEC", number);
-	}
+		add_field(&record, "FUSEHOST_PATH", fields->path);
+	if (fields->error > 0)
+		add_number_field(&record, "ERRNO", fields->error);
+	if (fields->duration_usec >= 0)
+		add_number_field(&record, "FUSEHOST_DURATION_USEC",
+				 fields->duration_usec);
+	sent = sd_journal_sendv(record.fields, record.count);
+	for (int i = 0; i < record.count; i++)
+		free(record.fields[i].iov_base);
 	/* If the journal is gone, the record still goes somewhere. */
-	if (sd_journal_sendv(iov, count) < 0)
+	if (sent < 0)
 		emit_stderr(level, fields, message);
 }
 
@@ -251,13 +255,14 @@ void log_recordv(enum log_level level, const struct log_fields *fields,
 		 const char *file, int line, const char *function,
 		 const char *format, va_list args)
 {
-	char message[4096];
+	char *message;
 	size_t length;
 
 	if (!fields->always && !log_enabled_for(level, fields->mount_level))
 		return;
 
-	vsnprintf(message, sizeof(message), format, args);
+	if (vasprintf(&message, format, args) < 0)
+		return; /* out of memory: nothing to say it with */
 	/* Messages (libfuse's in particular) may end in a newline already. */
 	length = strlen(message);
 	while (length > 0 && message[length - 1] == '\n')
@@ -267,6 +272,7 @@ void log_recordv(enum log_level level, const struct log_fields *fields,
 		emit_journal(level, fields, file, line, function, message);
 	else
 		emit_stderr(level, fields, message);
+	free(message);
 }
 
 void log_record(enum log_level level, const struct log_fields *fields,
