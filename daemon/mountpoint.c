@@ -132,8 +132,9 @@ static int detach_stale_mounts(const char *path, const char *mount_name)
 
 char *mountpoint_check(const char *path)
 {
-	char resolved[PATH_MAX];
 	struct stat st;
+	char *resolved;
+	char *problem = NULL;
 
 	if (stat(path, &st) < 0 && errno == ENOTCONN)
 		return NULL; /* a stale FUSE mount: detached before mounting */
@@ -145,14 +146,19 @@ char *mountpoint_check(const char *path)
 						 strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return g_strdup_printf("mountpoint %s is not a directory", path);
-	if (!realpath(path, resolved))
+	/* Resolved on the heap: this runs on every mount's thread, whose
+	 * stack keeps every page it ever touched. */
+	resolved = realpath(path, NULL);
+	if (!resolved)
 		return g_strdup_printf("mountpoint %s: %s", path,
 				       strerror(errno));
 	if (strcmp(resolved, path) != 0)
-		return g_strdup_printf("mountpoint %s resolves to %s through a "
-				       "symbolic link; configure the real path",
-				       path, resolved);
-	return NULL;
+		problem = g_strdup_printf("mountpoint %s resolves to %s through "
+					  "a symbolic link; configure the "
+					  "real path",
+					  path, resolved);
+	free(resolved);
+	return problem;
 }
 
 int mountpoint_prepare(const char *path, const char *mount_name)
