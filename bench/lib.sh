@@ -133,10 +133,11 @@ bench_drop_caches() {
 #   lscold     drops caches, then ls -lR DIR/tree             -> seconds
 #   lswarm     ls -lR DIR/tree again                          -> seconds
 #   treeclean  removes DIR/tree
+# bench_fio DIR FILE FIO-OPTION...: one fio job on DIR/FILE, terse output.
 bench_fio() {
 	fio --output-format=terse --terse-version=3 --ioengine=psync \
-		--filename="$1/bench.fio" --size="$fio_size" \
-		--name=bench "${@:2}"
+		--filename="$1/$2" --size="$fio_size" \
+		--name=bench "${@:3}"
 }
 
 bench_workload() {
@@ -144,16 +145,18 @@ bench_workload() {
 	case $1 in
 	seqwrite)
 		rm -f "$dir/bench.fio"
-		bench_fio "$dir" --rw=write --bs=1M --loops="$fio_loops" \
-			--end_fsync=1 |
+		bench_fio "$dir" bench.fio --rw=write --bs=1M \
+			--loops="$fio_loops" --end_fsync=1 |
 			awk -F';' '{ printf "seqwrite %.1f\n", $48 / 1024 }'
 		;;
+	# The reads are of read.fio, which the caller provides (see
+	# bench/host-cost: one file for all targets that can share it).
 	seqread)
-		bench_fio "$dir" --rw=read --bs=1M --loops="$fio_loops" |
+		bench_fio "$dir" read.fio --rw=read --bs=1M --loops="$fio_loops" |
 			awk -F';' '{ printf "seqread %.1f\n", $7 / 1024 }'
 		;;
 	randread1 | randread2)
-		bench_fio "$dir" --rw=randread --bs=4k --direct=1 \
+		bench_fio "$dir" read.fio --rw=randread --bs=4k --direct=1 \
 			--numjobs="${1#randread}" --group_reporting \
 			--time_based --runtime="$fio_runtime" |
 			awk -F';' -v name="$1" '{ printf "%s %d\n", name, $8 }'
