@@ -482,10 +482,12 @@ void supervisor_check_mount_table(struct supervisor *supervisor)
 		struct mount *mount = supervisor->mounts->pdata[i];
 
 		/* Once its loop has returned, the mount's thread deals with
-		 * the mount (and may be detaching it right now). */
+		 * the mount (and may be detaching it right now).  A mount
+		 * missing from the table may have started serving since it
+		 * was read: only a fresh read says it is gone. */
 		if (mount_get_state(mount) != MOUNT_SERVING ||
 		    atomic_load(&mount->loop_returned) ||
-		    mount_in_table(mount, table))
+		    mount_in_table(mount, table) || mount_still_mounted(mount))
 			continue;
 		/* Lazily unmounted while files were open: the loop still
 		 * runs but the mount is gone.  Stop it; it is then lost. */
