@@ -151,11 +151,8 @@ static const char *state_name(struct mount *mount, GPtrArray *table)
 		return "starting";
 	case MOUNT_SERVING:
 		/* What the kernel says wins over what the mount believes,
-		 * when the kernel's table could be read at all.  The table
-		 * was read before this state: a mount missing from it may
-		 * have started serving since, so read again to be sure. */
-		return !table || mount_in_table(mount, table) ||
-				       mount_still_mounted(mount)
+		 * when the kernel's table could be read at all. */
+		return !table || mount_still_mounted_in(mount, table)
 			       ? "serving"
 			       : "gone";
 	case MOUNT_STOPPED:

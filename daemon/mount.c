@@ -234,7 +234,7 @@ static void record_kernel_mount(struct mount *mount)
 		g_ptr_array_unref(entries);
 }
 
-bool mount_in_table(const struct mount *mount, GPtrArray *entries)
+static bool in_table(const struct mount *mount, GPtrArray *entries)
 {
 	const struct mountinfo_entry *entry =
 		mountinfo_find_id(entries, mount->mount_id);
@@ -250,9 +250,14 @@ bool mount_still_mounted(const struct mount *mount)
 
 	if (!entries)
 		return false;
-	mounted = mount_in_table(mount, entries);
+	mounted = in_table(mount, entries);
 	g_ptr_array_unref(entries);
 	return mounted;
+}
+
+bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table)
+{
+	return in_table(mount, table) || mount_still_mounted(mount);
 }
 
 /* The child of an isolated mount has no right to unmount: once it has

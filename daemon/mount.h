@@ -134,9 +134,10 @@ bool mount_wait_stopped(struct mount *mount, int timeout_ms);
  * mount table. */
 bool mount_still_mounted(const struct mount *mount);
 
-/* The same against a table already read (mountinfo_read), so that checking
- * every mount reads /proc/self/mountinfo once rather than once per mount. */
-bool mount_in_table(const struct mount *mount, GPtrArray *entries);
+/* The same, looked up first in `table`: read once (mountinfo_read) for
+ * many mounts, before their states were.  A mount missing from it may have
+ * been made since, so only a fresh read says that it is gone. */
+bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table);
 
 /* The pieces that serve a mount in the current process, for the child of
  * an isolated mount: open the plugin instance and make the libfuse

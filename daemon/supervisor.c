@@ -482,12 +482,10 @@ void supervisor_check_mount_table(struct supervisor *supervisor)
 		struct mount *mount = supervisor->mounts->pdata[i];
 
 		/* Once its loop has returned, the mount's thread deals with
-		 * the mount (and may be detaching it right now).  A mount
-		 * missing from the table may have started serving since it
-		 * was read: only a fresh read says it is gone. */
+		 * the mount (and may be detaching it right now). */
 		if (mount_get_state(mount) != MOUNT_SERVING ||
 		    atomic_load(&mount->loop_returned) ||
-		    mount_in_table(mount, table) || mount_still_mounted(mount))
+		    mount_still_mounted_in(mount, table))
 			continue;
 		/* Lazily unmounted while files were open: the loop still
 		 * runs but the mount is gone.  Stop it; it is then lost. */
