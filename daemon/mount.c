@@ -257,7 +257,20 @@ bool mount_still_mounted(const struct mount *mount)
 
 bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table)
 {
-	return in_table(mount, table) || mount_still_mounted(mount);
+	GPtrArray *fresh;
+	bool mounted;
+
+	if (in_table(mount, table))
+		return true;
+	/* Unlike mount_still_mounted (asked before unmounting, where "no"
+	 * is the safe answer), a table that cannot be read is no reason to
+	 * call a mount gone. */
+	fresh = mountinfo_read();
+	if (!fresh)
+		return true;
+	mounted = in_table(mount, fresh);
+	g_ptr_array_unref(fresh);
+	return mounted;
 }
 
 /* The child of an isolated mount has no right to unmount: once it has

@@ -136,7 +136,8 @@ bool mount_still_mounted(const struct mount *mount);
 
 /* The same, looked up first in `table`: read once (mountinfo_read) for
  * many mounts, before their states were.  A mount missing from it may have
- * been made since, so only a fresh read says that it is gone. */
+ * been made since, so only a fresh read says that it is gone; if that read
+ * fails, the mount counts as still mounted. */
 bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table);
 
 /* The pieces that serve a mount in the current process, for the child of

@@ -274,22 +274,28 @@ static void test_invalid_reload_keeps_serving(void **state)
 }
 
 /* Unmounted from outside (fusermount3 -u; umount -l with a file open):
- * the mount is noticed gone, counted, and serves again. */
+ * the mount is noticed gone, counted, and serves again.  A bystander
+ * mount, checked against the same reads of the mount table, is left
+ * alone. */
 static void test_mounts_heal(void **state)
 {
 	struct fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "h");
-	char *group = mount_group("h", "hello", mountpoint,
-				  "restart-sec = 0\n");
+	char *bystander = test_subdir(fixture->dir, "b");
+	char *healed_group = mount_group("h", "hello", mountpoint,
+					 "restart-sec = 0\n");
+	char *bystander_group = mount_group("b", "hello", bystander, NULL);
+	char *groups = g_strconcat(healed_group, bystander_group, NULL);
 	const char *const expected[] = { "was unmounted from outside", NULL };
 	char *path = test_path(mountpoint, "hello");
+	char *bystander_path = test_path(bystander, "hello");
 	int port = test_enable_metrics(fixture->dir);
 	char *text;
 	int held;
 
-	test_write_file(fixture->config, group);
+	test_write_file(fixture->config, groups);
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
-	assert_log_soon(fixture, "1 of 1 mounts serving");
+	assert_log_soon(fixture, "2 of 2 mounts serving");
 
 	assert_int_equal(test_shell("fusermount3 -u %s", mountpoint), 0);
 	assert_log_soon(fixture, "restarting (attempt 1)");
@@ -317,15 +323,29 @@ static void test_mounts_heal(void **state)
 	assert_int_equal(test_metric_value(text, "fusehost_mount_up{mount="
 						 "\"h\",plugin=\"hello\"}"),
 			 1);
+	assert_int_equal(test_metric_value(text, "fusehost_mount_restarts_total"
+						 "{mount=\"b\",plugin=\"hello\"}"),
+			 0);
+	assert_int_equal(test_metric_value(text, "fusehost_mount_up{mount="
+						 "\"b\",plugin=\"hello\"}"),
+			 1);
+	g_free(text);
+	text = test_read_file(bystander_path);
+	assert_string_equal(text, "Hello, world!\n");
 	g_free(text);
 
 	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
 					STOP_TIMEOUT_MS),
 			 0);
 	assert_false(is_fuse_mounted(mountpoint));
+	assert_false(is_fuse_mounted(bystander));
 	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(bystander_path);
 	g_free(path);
-	g_free(group);
+	g_free(groups);
+	g_free(bystander_group);
+	g_free(healed_group);
+	g_free(bystander);
 	g_free(mountpoint);
 }
 
