@@ -84,6 +84,15 @@ since() {
 	awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.4f\n", b - a }'
 }
 
+# rotate N WORD...: the words rotated left by N.
+rotate() {
+	local n=$1
+	shift
+	n=$((n % $#))
+	set -- "${@:n+1}" "${@:1:n}"
+	echo "$@"
+}
+
 # bench_wait_mounts DIR COUNT SECONDS: wait until COUNT FUSE mounts are
 # below DIR (from /proc/self/mountinfo, never touching them).
 bench_wait_mounts() {
