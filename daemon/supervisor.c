@@ -3,7 +3,10 @@
  * A struct mount lives as long as its [mount NAME] group is in the config:
  * restarts run the same object again, so its counters carry on.  Mount
  * threads report back through on_started and on_lost, which hop to the
- * main thread with g_main_context_invoke. */
+ * main thread as idle sources of the default main context.  Not with
+ * g_main_context_invoke: before the main loop runs (at boot), nobody owns
+ * the context, so it would run the handler on the mount's own thread,
+ * which would then try to join itself. */
 #define _GNU_SOURCE
 #include "supervisor.h"
 
@@ -154,9 +157,16 @@ static gboolean handle_mount_event(gpointer data)
 	} else {
 		mount->served_since = g_get_monotonic_time();
 	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Also for an event still queued when the daemon stops. */
+static void free_mount_event(gpointer data)
+{
+	struct mount_event *event = data;
+
 	g_free(event->name);
 	g_free(event);
-	return G_SOURCE_REMOVE;
 }
 
 static void post_event(struct mount *mount, int error, bool lost)
@@ -168,7 +178,8 @@ static void post_event(struct mount *mount, int error, bool lost)
 	event->id = mount->id;
 	event->error = error;
 	event->lost = lost;
-	g_main_context_invoke(NULL, handle_mount_event, event);
+	g_idle_add_full(G_PRIORITY_DEFAULT, handle_mount_event, event,
+			free_mount_event);
 }
 
 static void on_mount_started(struct mount *mount, int error, void *data)
