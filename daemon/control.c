@@ -2,7 +2,10 @@
  *
  * libmicrohttpd serves the socket from its own thread.  Reading state
  * takes the supervisor's lock; changing it is handed to the main thread
- * (where the supervisor lives) and the request waits for the answer. */
+ * (where the supervisor lives) as an idle source of the default main
+ * context, and the request waits for the answer.  control_stop() first
+ * runs what is still queued, answering "fusehostd is stopping", since the
+ * server it then stops waits for every request in flight. */
 #define _GNU_SOURCE
 #include "control.h"
 
@@ -39,6 +42,9 @@ struct control {
 	control_reload_function reload;
 	void *reload_data;
 	int64_t started; /* g_get_monotonic_time() */
+	GMutex calls_lock;
+	unsigned calls_queued; /* handed to the main thread, not yet run */
+	bool stopping;         /* set by control_stop(): no more calls */
 };
 
 /* A state change handed to the main thread. */
@@ -56,35 +62,53 @@ struct request {
 	GString *body;
 };
 
-static gboolean run_call(gpointer data)
+static int perform(struct control *control,
+		   const struct control_request *request, char **message)
 {
-	struct call *call = data;
-	struct supervisor *supervisor = call->control->supervisor;
-
-	const struct control_request *request = call->request;
+	struct supervisor *supervisor = control->supervisor;
+	int result;
 
 	switch (request->action) {
 	case CONTROL_MOUNT:
-		call->result = supervisor_mount(supervisor, request->name);
+		result = supervisor_mount(supervisor, request->name);
 		break;
 	case CONTROL_UNMOUNT:
-		call->result = supervisor_unmount(supervisor, request->name);
+		result = supervisor_unmount(supervisor, request->name);
 		break;
 	case CONTROL_REMOUNT:
-		call->result = supervisor_remount(supervisor, request->name);
+		result = supervisor_remount(supervisor, request->name);
 		break;
 	case CONTROL_TRACE:
-		call->result = supervisor_set_trace(supervisor, request->name,
-						    request->enabled);
+		result = supervisor_set_trace(supervisor, request->name,
+					      request->enabled);
 		break;
 	case CONTROL_RELOAD:
-		call->result = call->control->reload(call->control->reload_data,
-						     &call->message);
+		result = control->reload(control->reload_data, message);
 		break;
 	default:
-		call->result = -EINVAL;
+		result = -EINVAL;
 		break;
 	}
+	return result;
+}
+
+static gboolean run_call(gpointer data)
+{
+	struct call *call = data;
+	struct control *control = call->control;
+	bool stopping;
+
+	g_mutex_lock(&control->calls_lock);
+	stopping = control->stopping;
+	g_mutex_unlock(&control->calls_lock);
+	call->result = stopping ? -ESHUTDOWN
+				: perform(control, call->request,
+					  &call->message);
+
+	g_mutex_lock(&control->calls_lock);
+	control->calls_queued--;
+	g_mutex_unlock(&control->calls_lock);
+	/* The call lives on the requesting thread's stack: last touch. */
 	g_mutex_lock(&call->lock);
 	call->finished = true;
 	g_cond_signal(&call->done);
@@ -94,9 +118,19 @@ static gboolean run_call(gpointer data)
 
 static void run_in_main_thread(struct call *call)
 {
+	struct control *control = call->control;
+
+	g_mutex_lock(&control->calls_lock);
+	if (control->stopping) {
+		g_mutex_unlock(&control->calls_lock);
+		call->result = -ESHUTDOWN;
+		return;
+	}
+	control->calls_queued++;
 	g_mutex_init(&call->lock);
 	g_cond_init(&call->done);
-	g_main_context_invoke(NULL, run_call, call);
+	g_idle_add(run_call, call);
+	g_mutex_unlock(&control->calls_lock);
 	g_mutex_lock(&call->lock);
 	while (!call->finished)
 		g_cond_wait(&call->done, &call->lock);
@@ -297,6 +331,8 @@ static unsigned status_for(int result)
 		return MHD_HTTP_CONFLICT;
 	case -EINVAL:
 		return MHD_HTTP_UNPROCESSABLE_CONTENT;
+	case -ESHUTDOWN:
+		return MHD_HTTP_SERVICE_UNAVAILABLE;
 	default:
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
@@ -317,6 +353,8 @@ static const char *message_for(int result)
 	case -EBUSY:
 		return "its plugin is stuck in an operation; restart fusehostd "
 		       "to bring it back";
+	case -ESHUTDOWN:
+		return "fusehostd is stopping";
 	default:
 		return NULL;
 	}
@@ -532,6 +570,7 @@ struct control *control_start(const char *path, const char *group,
 	control->reload = reload;
 	control->reload_data = data;
 	control->started = g_get_monotonic_time();
+	g_mutex_init(&control->calls_lock);
 	control->http = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle_request,
 		control, MHD_OPTION_LISTEN_SOCKET, fd,
@@ -541,6 +580,7 @@ struct control *control_start(const char *path, const char *group,
 		log_error(NULL, "cannot serve control socket %s", path);
 		close(fd);
 		unlink(path);
+		g_mutex_clear(&control->calls_lock);
 		g_free(control->path);
 		g_free(control);
 		return NULL;
@@ -549,12 +589,33 @@ struct control *control_start(const char *path, const char *group,
 	return control;
 }
 
+/* Called in the main thread once its loop has returned, so nothing else
+ * runs the calls still queued: run them here, or their requests (and
+ * MHD_stop_daemon, which waits for them) would wait forever. */
+static void finish_queued_calls(struct control *control)
+{
+	unsigned queued;
+
+	g_mutex_lock(&control->calls_lock);
+	control->stopping = true;
+	queued = control->calls_queued;
+	g_mutex_unlock(&control->calls_lock);
+	while (queued > 0) {
+		g_main_context_iteration(NULL, TRUE);
+		g_mutex_lock(&control->calls_lock);
+		queued = control->calls_queued;
+		g_mutex_unlock(&control->calls_lock);
+	}
+}
+
 void control_stop(struct control *control)
 {
 	if (!control)
 		return;
+	finish_queued_calls(control);
 	MHD_stop_daemon(control->http);
 	unlink(control->path);
+	g_mutex_clear(&control->calls_lock);
 	g_free(control->path);
 	g_free(control);
 }
