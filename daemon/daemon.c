@@ -96,12 +96,15 @@ static struct config *reread_config(struct daemon *daemon)
 {
 	const struct config *current = supervisor_config(daemon->supervisor);
 	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
-	struct config *fresh = config_load(current->path,
-					   current->daemon.plugin_dir, errors);
+	struct config *fresh = config_load(current->path, FUSEHOST_PLUGIN_DIR,
+					   errors);
 
 	log_errors(errors);
 	if (errors->len > 0)
 		g_clear_pointer(&fresh, config_free);
+	if (fresh && current->daemon.plugin_dir_override)
+		config_override_plugin_dir(fresh,
+					   current->daemon.plugin_dir_override);
 	g_ptr_array_unref(errors);
 	return fresh;
 }
@@ -140,6 +143,7 @@ static int reload(void *data, char **message)
 	char *old_listen = g_strdup(
 		supervisor_config(daemon->supervisor)->daemon.metrics_listen);
 	struct config *fresh;
+	char *refusal = NULL;
 
 	notify_reloading();
 	log_info(NULL, "reloading the configuration");
@@ -155,7 +159,18 @@ static int reload(void *data, char **message)
 					    "changed (see the daemon's log)");
 		return -EINVAL;
 	}
-	supervisor_reload(daemon->supervisor, fresh);
+	if (supervisor_reload(daemon->supervisor, fresh, &refusal) < 0) {
+		config_free(fresh);
+		report_status(daemon, true,
+			      "; last reload failed: a mount's new plugin "
+			      "cannot be used");
+		g_free(old_listen);
+		if (message)
+			*message = refusal;
+		else
+			g_free(refusal);
+		return -EINVAL;
+	}
 	if (strcmp(old_listen, fresh->daemon.metrics_listen) != 0) {
 		metrics_server_stop(daemon->metrics);
 		daemon->metrics = NULL;

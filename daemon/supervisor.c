@@ -256,11 +256,12 @@ static void cancel_restart(struct mount *mount)
 	}
 }
 
+/* `plugin` (NULL if it could not be loaded) becomes the mount's. */
 static struct mount *create_mount(struct supervisor *supervisor,
-				  const struct mount_config *config)
+				  const struct mount_config *config,
+				  struct plugin *plugin)
 {
-	struct mount *mount = mount_new(
-		config, daemon_load_plugin(supervisor->config, config));
+	struct mount *mount = mount_new(config, plugin);
 
 	mount->on_lost = on_mount_lost;
 	mount->callback_data = supervisor;
@@ -312,7 +313,10 @@ bool supervisor_start(struct supervisor *supervisor)
 	for (guint i = 0; i < config->mounts->len; i++)
 		g_ptr_array_add(supervisor->mounts,
 				create_mount(supervisor,
-					     config->mounts->pdata[i]));
+					     config->mounts->pdata[i],
+					     daemon_load_plugin(
+						     config,
+						     config->mounts->pdata[i])));
 	g_mutex_unlock(&supervisor->lock);
 	return start_and_wait(supervisor, supervisor->mounts, true);
 }
@@ -408,28 +412,85 @@ static void apply_live_settings(struct supervisor *supervisor,
 	mount_set_trace(mount, fresh->trace);
 }
 
-void supervisor_reload(struct supervisor *supervisor, struct config *fresh)
+static bool configured(const struct config *config, const char *name)
+{
+	for (guint i = 0; i < config->mounts->len; i++)
+		if (strcmp(((struct mount_config *)config->mounts->pdata[i])
+				   ->name,
+			   name) == 0)
+			return true;
+	return false;
+}
+
+/* A mount the reload leaves running as it is.  One whose plugin could not
+ * be loaded is started afresh instead, so that installing the missing
+ * plugin and reloading brings it up. */
+static bool keeps(const struct mount *mount, const struct mount_config *fresh)
+{
+	return mount && mount->plugin &&
+	       mount_config_same_mount(mount->config, fresh);
+}
+
+/* Load the plugin of every mount that the reload starts, before anything
+ * is taken down: plugins[i] for fresh->mounts[i], NULL where nothing is
+ * started.  Returns false (and unloads them) if a mount that serves now
+ * would be replaced by one whose plugin cannot be used: that mount's
+ * name goes to *refused. */
+static bool load_new_plugins(struct supervisor *supervisor,
+			     const struct config *fresh, struct plugin **plugins,
+			     const char **refused)
+{
+	for (guint i = 0; i < fresh->mounts->len; i++) {
+		const struct mount_config *config = fresh->mounts->pdata[i];
+		struct mount *mount = find_mount(supervisor, config->name);
+
+		plugins[i] = NULL;
+		if (keeps(mount, config))
+			continue;
+		plugins[i] = daemon_load_plugin(fresh, config);
+		if (!plugins[i] && mount && mount->plugin) {
+			*refused = config->name;
+			for (guint j = 0; j < i; j++)
+				plugin_unload(plugins[j]);
+			return false;
+		}
+	}
+	return true;
+}
+
+int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
+		      char **message)
 {
 	struct config *old = supervisor->config;
+	struct plugin **plugins = g_new0(struct plugin *, fresh->mounts->len);
 	GPtrArray *result = g_ptr_array_new();
 	GPtrArray *gone = g_ptr_array_new();
 	GPtrArray *fresh_mounts = g_ptr_array_new();
 	unsigned added = 0, removed = 0, changed = 0, kept = 0;
+	const char *refused = NULL;
 
+	if (!load_new_plugins(supervisor, fresh, plugins, &refused)) {
+		log_error(refused, "the new configuration of this mount cannot "
+				   "be used (see above); nothing changed, it "
+				   "keeps serving as it was");
+		*message = g_strdup_printf(
+			"[mount %s]: its new plugin or plugin options cannot be "
+			"used; nothing changed (see the daemon's log)",
+			refused);
+		g_free(plugins);
+		g_ptr_array_unref(result);
+		g_ptr_array_unref(gone);
+		g_ptr_array_unref(fresh_mounts);
+		return -EINVAL;
+	}
 	supervisor->config = fresh;
 	log_set_level(fresh->daemon.log_level);
 
 	/* Mounts no longer configured go first, freeing their mountpoints. */
 	for (guint i = 0; i < supervisor->mounts->len; i++) {
 		struct mount *mount = supervisor->mounts->pdata[i];
-		bool still = false;
 
-		for (guint j = 0; j < fresh->mounts->len && !still; j++)
-			still = strcmp(((struct mount_config *)
-						fresh->mounts->pdata[j])
-					       ->name,
-				       mount->config->name) == 0;
-		if (!still)
+		if (!configured(fresh, mount->config->name))
 			g_ptr_array_add(gone, mount);
 	}
 	for (guint i = 0; i < gone->len; i++) {
@@ -443,24 +504,28 @@ void supervisor_reload(struct supervisor *supervisor, struct config *fresh)
 		const struct mount_config *config = fresh->mounts->pdata[i];
 		struct mount *mount = find_mount(supervisor, config->name);
 
-		if (mount && mount_config_same_mount(mount->config, config)) {
+		if (keeps(mount, config)) {
 			apply_live_settings(supervisor, mount, config);
 			g_ptr_array_add(result, mount);
 			kept++;
 			continue;
 		}
 		if (mount) {
-			log_info(config->name, "configuration changed: "
-					       "remounting");
+			log_info(config->name,
+				 mount->plugin ? "configuration changed: "
+						 "remounting"
+					       : "its plugin could not be "
+						 "loaded before: trying again");
 			remove_mount(supervisor, mount);
 			changed++;
 		} else {
 			added++;
 		}
-		mount = create_mount(supervisor, config);
+		mount = create_mount(supervisor, config, plugins[i]);
 		g_ptr_array_add(result, mount);
 		g_ptr_array_add(fresh_mounts, mount);
 	}
+	g_free(plugins);
 
 	g_mutex_lock(&supervisor->lock);
 	g_ptr_array_unref(supervisor->mounts);
@@ -476,6 +541,7 @@ void supervisor_reload(struct supervisor *supervisor, struct config *fresh)
 		 "configuration reloaded: %u added, %u removed, %u changed, "
 		 "%u unchanged",
 		 added, removed, changed, kept);
+	return 0;
 }
 
 void supervisor_check_mount_table(struct supervisor *supervisor)

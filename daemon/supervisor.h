@@ -31,9 +31,12 @@ bool supervisor_start(struct supervisor *supervisor);
 void supervisor_stop(struct supervisor *supervisor,
 		     void (*progress)(void *data), void *data);
 
-/* Apply a new config by difference; takes it over.  Mounts that did not
- * change are not touched. */
-void supervisor_reload(struct supervisor *supervisor, struct config *fresh);
+/* Apply a new config by difference and take it over; mounts that did not
+ * change are not touched.  Returns -EINVAL with *message, changing
+ * nothing and leaving `fresh` to the caller, if a serving mount would be
+ * replaced by one whose plugin or plugin options cannot be used. */
+int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
+		      char **message);
 
 /* The mount table changed: notice mounts that vanished behind our back. */
 void supervisor_check_mount_table(struct supervisor *supervisor);

@@ -273,6 +273,63 @@ static void test_invalid_reload_keeps_serving(void **state)
 	g_free(mountpoint);
 }
 
+/* A reload never takes down a serving mount for one whose plugin cannot
+ * be used, and it tries again a mount whose plugin could not be loaded
+ * before: installing the plugin and reloading brings that mount up. */
+static void test_reload_checks_plugins_first(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "h");
+	char *late_mountpoint = test_subdir(fixture->dir, "late");
+	char *late_plugin = test_path(fixture->dir, "late.so");
+	char *hello_group = mount_group("h", "hello", mountpoint, NULL);
+	char *late_group = mount_group("late", late_plugin, late_mountpoint,
+				       NULL);
+	char *good = g_strconcat(hello_group, late_group, NULL);
+	char *broken = g_strconcat(hello_group, "bogus-key-for-hello = 1\n",
+				   late_group, NULL);
+	const char *const expected[] = { "late.so", "mount skipped",
+					 "bogus-key-for-hello",
+					 "cannot be used", NULL };
+	char *path = test_path(mountpoint, "hello");
+	char *text;
+
+	test_write_file(fixture->config, good);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_log_soon(fixture, "1 of 2 mounts serving");
+
+	test_write_file(fixture->config, broken);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_log_soon(fixture, "last reload failed: a mount's new plugin");
+	assert_true(is_fuse_mounted(mountpoint));
+	text = test_read_file(path);
+	assert_string_equal(text, "Hello, world!\n");
+	g_free(text);
+
+	/* The same configuration as at the start, with the plugin there. */
+	test_write_file(fixture->config, good);
+	assert_int_equal(test_shell("install -m 0644 %s/memfs.so %s",
+				    test_plugin_dir(), late_plugin),
+			 0);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_log_soon(fixture, "2 of 2 mounts serving");
+	assert_true(is_fuse_mounted(late_mountpoint));
+	assert_true(is_fuse_mounted(mountpoint));
+
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(path);
+	g_free(broken);
+	g_free(good);
+	g_free(late_group);
+	g_free(hello_group);
+	g_free(late_plugin);
+	g_free(late_mountpoint);
+	g_free(mountpoint);
+}
+
 /* Unmounted from outside (fusermount3 -u; umount -l with a file open):
  * the mount is noticed gone, counted, and serves again.  A bystander
  * mount, checked against the same reads of the mount table, is left
@@ -377,6 +434,9 @@ int main(void)
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_invalid_reload_keeps_serving, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reload_checks_plugins_first, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_mounts_heal, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_unit_verifies, fixture_setup,
