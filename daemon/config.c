@@ -98,11 +98,20 @@ void config_free(struct config *config)
 	g_free(config->path);
 	g_free(config->dropin_dir);
 	g_free(config->daemon.plugin_dir);
+	g_free(config->daemon.plugin_dir_override);
 	g_free(config->daemon.metrics_listen);
 	g_free(config->daemon.control_socket);
 	g_free(config->daemon.control_group);
 	g_ptr_array_unref(config->mounts);
 	g_free(config);
+}
+
+void config_override_plugin_dir(struct config *config, const char *dir)
+{
+	g_free(config->daemon.plugin_dir);
+	config->daemon.plugin_dir = g_strdup(dir);
+	g_free(config->daemon.plugin_dir_override);
+	config->daemon.plugin_dir_override = g_strdup(dir);
 }
 
 static bool settings_equal(const struct mount_config *a,

@@ -79,6 +79,9 @@ struct mount_config {
 
 struct daemon_config {
 	char *plugin_dir;
+	/* fusehostd --plugin-dir, which wins over the file's plugin-dir,
+	 * also on reload; NULL if not given. */
+	char *plugin_dir_override;
 	enum log_level log_level;
 	enum log_target log_target;
 	char *metrics_listen; /* "" disables */
@@ -107,6 +110,9 @@ struct config {
 struct config *config_load(const char *path, const char *default_plugin_dir,
 			   GPtrArray *errors);
 void config_free(struct config *config);
+
+/* Load plugins from `dir`, whatever the files say (--plugin-dir). */
+void config_override_plugin_dir(struct config *config, const char *dir);
 
 /* A configuration given as text rather than read from files (no drop-ins,
  * no ownership checks): how fusehostd hands a mount's settings to the

@@ -159,10 +159,8 @@ static struct config *load_config(const struct arguments *arguments)
 	if (errors->len > 0)
 		g_clear_pointer(&config, config_free);
 	g_ptr_array_unref(errors);
-	if (config && arguments->plugin_dir) {
-		g_free(config->daemon.plugin_dir);
-		config->daemon.plugin_dir = g_strdup(arguments->plugin_dir);
-	}
+	if (config && arguments->plugin_dir)
+		config_override_plugin_dir(config, arguments->plugin_dir);
 	return config;
 }
 
