@@ -23,8 +23,10 @@
 
 #include "log.h"
 
-/* Linux errno values are below 4096; anything more negative is nonsense. */
-#define MAX_ERRNO 4095
+/* The kernel refuses an error reply of -512 (ERESTARTSYS) or below: the
+ * request would never be answered and its caller would wait for good.
+ * Real errno values stop at 133; 512 and up are the kernel's own. */
+#define MAX_ERRNO 511
 
 struct layer_call {
 	struct thread_stats *stats; /* NULL if none could be had */

@@ -432,6 +432,7 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 	char *positive = test_path(mountpoint, "positive");
 	char *toomuch = test_path(mountpoint, "toomuch");
 	char *badlink = test_path(mountpoint, "badlink");
+	char *restartsys = test_path(mountpoint, "restartsys");
 	char *fine = test_path(mountpoint, "fine");
 	char buffer[64];
 	struct stat st;
@@ -450,6 +451,10 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 		assert_int_equal(errno, EIO);
 		close(fd);
 		assert_int_equal(readlink(badlink, buffer, sizeof(buffer)), -1);
+		assert_int_equal(errno, EIO);
+		/* Passed on, this one would leave readlink waiting. */
+		assert_int_equal(readlink(restartsys, buffer, sizeof(buffer)),
+				 -1);
 		assert_int_equal(errno, EIO);
 	}
 	/* The mount still serves well-behaved files. */
@@ -479,6 +484,7 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 			 1);
 	g_free(log);
 	g_free(fine);
+	g_free(restartsys);
 	g_free(badlink);
 	g_free(toomuch);
 	g_free(positive);

@@ -3,6 +3,8 @@
  *   /positive   getattr returns 5 (only 0 or -errno is allowed)
  *   /toomuch    read returns more bytes than asked for
  *   /badlink    readlink returns -99999 (not an errno)
+ *   /restartsys readlink returns -512 (ERESTARTSYS, kernel-internal: the
+ *               kernel refuses such a reply and the caller would wait)
  *   /sleep      read sleeps for the `sleep-ms` option first, then
  *               returns "slept\n"
  *   /hang       read never returns
@@ -60,7 +62,8 @@ static int misbehave_getattr(const char *path, struct stat *st,
 	}
 	if (strcmp(path, "/positive") == 0)
 		return 5;
-	if (strcmp(path, "/badlink") == 0) {
+	if (strcmp(path, "/badlink") == 0 ||
+	    strcmp(path, "/restartsys") == 0) {
 		st->st_mode = S_IFLNK | 0777;
 		st->st_nlink = 1;
 		return 0;
@@ -82,10 +85,9 @@ static int misbehave_getattr(const char *path, struct stat *st,
 
 static int misbehave_readlink(const char *path, char *buffer, size_t size)
 {
-	(void)path;
 	(void)buffer;
 	(void)size;
-	return -99999;
+	return strcmp(path, "/restartsys") == 0 ? -512 : -99999;
 }
 
 static int misbehave_open(const char *path, struct fuse_file_info *fi)
@@ -212,7 +214,7 @@ static int misbehave_readdir(const char *path, void *buffer,
 	static const char *const names[] = {
 		".",	"..",	"positive", "toomuch", "badlink",   "sleep",
 		"hang", "fine", "unfilled", "segv",    "abort",	    "leak",
-		"forbidden", "whoami"
+		"forbidden", "whoami", "restartsys"
 	};
 
 	(void)path;
