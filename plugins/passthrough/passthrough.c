@@ -223,9 +223,13 @@ static void passthrough_proc_fd(int fd, char proc[PASSTHROUGH_PROC_FD_SIZE])
  * should be, and removing the directory it was in works.  What remains of
  * libfuse's way: a rename onto a file open through the mount is two steps,
  * hide then rename, so the name is missing for a moment; and once the
- * directory is gone libfuse has no path again (ESTALE).  A caller's own
- * rename to such a name counts as a hide too: the file is then reachable by
- * that name only, until it is removed. */
+ * directory is gone libfuse has no path again (ESTALE).
+ *
+ * A caller may rename a file to such a name too (rsync copying a tree
+ * with leftovers of another FUSE filesystem): that must stay a rename, or
+ * the file would be gone with the daemon.  libfuse hides only files open
+ * through the mount, under names of one exact form, so a rename is taken
+ * for a hide only when both hold. */
 
 static const char *passthrough_basename(const char *path)
 {
@@ -238,6 +242,59 @@ static bool passthrough_is_hidden_name(const char *path)
 {
 	return strncmp(passthrough_basename(path), PASSTHROUGH_HIDDEN_PREFIX,
 		       sizeof(PASSTHROUGH_HIDDEN_PREFIX) - 1) == 0;
+}
+
+/* The names libfuse hides files under: the prefix, then two 32-bit
+ * numbers as eight lowercase hex digits each. */
+static bool passthrough_is_libfuse_hidden_name(const char *path)
+{
+	const char *name = passthrough_basename(path);
+	const char *digits = name + sizeof(PASSTHROUGH_HIDDEN_PREFIX) - 1;
+
+	if (!passthrough_is_hidden_name(path) || strlen(digits) != 16)
+		return false;
+	for (; *digits; digits++)
+		if (!strchr("0123456789abcdef", *digits))
+			return false;
+	return true;
+}
+
+/* Whether this process holds the file `path` names open for reading or
+ * writing.  It scans /proc/self/fd, which is fine for what calls it: a
+ * rename to a hidden name, which happens about as often as a file open
+ * through the mount is removed. */
+static bool passthrough_held_open(const char *path)
+{
+	struct passthrough_at at;
+	struct stat target, st;
+	struct dirent *entry;
+	bool held = false;
+	DIR *fds;
+	int err;
+
+	err = passthrough_at(path, &at);
+	if (err)
+		return false;
+	err = fstatat(at.dirfd, at.name, &target, AT_SYMLINK_NOFOLLOW);
+	passthrough_at_done(&at);
+	if (err || !S_ISREG(target.st_mode))
+		return false;
+	fds = opendir("/proc/self/fd");
+	if (!fds)
+		return false;
+	while (!held && (entry = readdir(fds))) {
+		int fd = atoi(entry->d_name);
+		int flags;
+
+		if (entry->d_name[0] == '.' || fd == dirfd(fds) ||
+		    fstat(fd, &st) || st.st_dev != target.st_dev ||
+		    st.st_ino != target.st_ino)
+			continue;
+		flags = fcntl(fd, F_GETFL);
+		held = flags >= 0 && !(flags & O_PATH);
+	}
+	closedir(fds);
+	return held;
 }
 
 /* A descriptor of the hidden file `path` names, for the caller to close, or
@@ -1021,8 +1078,8 @@ static int passthrough_rename(const char *from, const char *to,
 	struct passthrough_at old_at, new_at;
 	int err;
 
-	if (!flags && passthrough_is_hidden_name(to) &&
-	    !passthrough_is_hidden_name(from))
+	if (!flags && passthrough_is_libfuse_hidden_name(to) &&
+	    !passthrough_is_hidden_name(from) && passthrough_held_open(from))
 		return passthrough_hide(from, to);
 	err = passthrough_at(from, &old_at);
 	if (err)

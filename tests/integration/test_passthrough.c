@@ -130,6 +130,34 @@ static void test_created_files_belong_to_caller(void **state)
 	g_free(file);
 }
 
+/* libfuse hides a file removed while open under a .fuse_hidden name; a
+ * caller's own rename to such a name (rsync copying the leftovers of
+ * another FUSE filesystem) stays a rename, and the file stays in the
+ * backing directory.  A file removed while open reads on, and is gone
+ * from the backing directory at once. */
+static void test_hidden_names(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+
+	mirror_setup(fixture, &mirror, NULL);
+	assert_int_equal(
+		test_shell("cd %s && echo kept > a && "
+			   "python3 -c 'import os; os.rename(\"a\", "
+			   "\".fuse_hidden0000000a00000001\")' && "
+			   "test \"$(cat %s/.fuse_hidden0000000a00000001)\" = "
+			   "kept",
+			   mirror.mountpoint, mirror.backing),
+		0);
+	assert_int_equal(
+		test_shell("cd %s && echo open > b && exec 3< b && rm b && "
+			   "test -z \"$(ls -A %s | grep -v fuse_hidden0000000a)\" "
+			   "&& test \"$(cat <&3)\" = open",
+			   mirror.mountpoint, mirror.backing),
+		0);
+	mirror_teardown(fixture, &mirror);
+}
+
 /* A root inside one of this daemon's own mounts would deadlock: it is
  * refused with a message that says so, and the other mounts serve. */
 static void test_root_inside_own_mount_refused(void **state)
@@ -178,6 +206,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_conformance_suite,
 						fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_hidden_names, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_data_matches_backing_files,
 						fixture_setup,
