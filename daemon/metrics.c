@@ -4,6 +4,7 @@
 #include "metrics.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -77,12 +78,21 @@ static void render_operations(GString *out, struct rendered_mount *mounts,
 	}
 }
 
-static const char *errno_label(unsigned slot)
+/* The errno's name; its number for the few values below the last slot
+ * that glibc has no name for (41 and 58 are unused), so that no two
+ * series share a label; "other" for the last slot, which counts every
+ * errno past it. */
+static const char *errno_label(unsigned slot, char number[16])
 {
-	const char *name =
-	    slot < STATS_ERRNO_SLOTS - 1 ? strerrorname_np((int)slot) : NULL;
+	const char *name;
 
-	return name ? name : "other";
+	if (slot == STATS_ERRNO_SLOTS - 1)
+		return "other";
+	name = strerrorname_np((int)slot);
+	if (name)
+		return name;
+	snprintf(number, 16, "%u", slot);
+	return number;
 }
 
 static void render_errors(GString *out, struct rendered_mount *mounts,
@@ -99,6 +109,8 @@ static void render_errors(GString *out, struct rendered_mount *mounts,
 
 			for (unsigned slot = 1; slot < STATS_ERRNO_SLOTS;
 			     slot++) {
+				char number[16];
+
 				if (!counters->errors[slot])
 					continue;
 				g_string_append(
@@ -107,7 +119,7 @@ static void render_errors(GString *out, struct rendered_mount *mounts,
 				g_string_append_printf(
 				    out,
 				    ",op=\"%s\",errno=\"%s\"} %" PRIu64 "\n",
-				    op_name(op), errno_label(slot),
+				    op_name(op), errno_label(slot, number),
 				    counters->errors[slot]);
 			}
 		}

@@ -433,6 +433,8 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 	char *toomuch = test_path(mountpoint, "toomuch");
 	char *badlink = test_path(mountpoint, "badlink");
 	char *restartsys = test_path(mountpoint, "restartsys");
+	char *errno41 = test_path(mountpoint, "errno41");
+	char *errno200 = test_path(mountpoint, "errno200");
 	char *fine = test_path(mountpoint, "fine");
 	char buffer[64];
 	struct stat st;
@@ -462,12 +464,29 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 	assert_string_equal(text, "fine\n");
 	g_free(text);
 
+	/* Errnos without a name, and past the last one, each get a series
+	 * of their own. */
+	assert_int_equal(readlink(errno41, buffer, sizeof(buffer)), -1);
+	assert_int_equal(errno, 41);
+	assert_int_equal(readlink(errno200, buffer, sizeof(buffer)), -1);
+	assert_int_equal(errno, 200);
+
 	text = scrape();
 	assert_int_equal(metric(text,
 				"fusehost_operation_errors_total{mount=\"bad\","
 				"plugin=\"misbehave\",op=\"read\","
 				"errno=\"EIO\"}"),
 			 3);
+	assert_int_equal(metric(text,
+				"fusehost_operation_errors_total{mount=\"bad\","
+				"plugin=\"misbehave\",op=\"readlink\","
+				"errno=\"41\"}"),
+			 1);
+	assert_int_equal(metric(text,
+				"fusehost_operation_errors_total{mount=\"bad\","
+				"plugin=\"misbehave\",op=\"readlink\","
+				"errno=\"other\"}"),
+			 1);
 	g_free(text);
 	stop(fixture, expected);
 	log = fusehostd_log(fixture->daemon);
@@ -484,6 +503,8 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 			 1);
 	g_free(log);
 	g_free(fine);
+	g_free(errno200);
+	g_free(errno41);
 	g_free(restartsys);
 	g_free(badlink);
 	g_free(toomuch);

@@ -5,6 +5,8 @@
  *   /badlink    readlink returns -99999 (not an errno)
  *   /restartsys readlink returns -512 (ERESTARTSYS, kernel-internal: the
  *               kernel refuses such a reply and the caller would wait)
+ *   /errno41    readlink returns -41, an errno glibc has no name for
+ *   /errno200   readlink returns -200, past every errno
  *   /sleep      read sleeps for the `sleep-ms` option first, then
  *               returns "slept\n"
  *   /hang       read never returns
@@ -63,7 +65,8 @@ static int misbehave_getattr(const char *path, struct stat *st,
 	if (strcmp(path, "/positive") == 0)
 		return 5;
 	if (strcmp(path, "/badlink") == 0 ||
-	    strcmp(path, "/restartsys") == 0) {
+	    strcmp(path, "/restartsys") == 0 ||
+	    strcmp(path, "/errno41") == 0 || strcmp(path, "/errno200") == 0) {
 		st->st_mode = S_IFLNK | 0777;
 		st->st_nlink = 1;
 		return 0;
@@ -87,7 +90,13 @@ static int misbehave_readlink(const char *path, char *buffer, size_t size)
 {
 	(void)buffer;
 	(void)size;
-	return strcmp(path, "/restartsys") == 0 ? -512 : -99999;
+	if (strcmp(path, "/restartsys") == 0)
+		return -512;
+	if (strcmp(path, "/errno41") == 0)
+		return -41;
+	if (strcmp(path, "/errno200") == 0)
+		return -200;
+	return -99999;
 }
 
 static int misbehave_open(const char *path, struct fuse_file_info *fi)
@@ -214,7 +223,7 @@ static int misbehave_readdir(const char *path, void *buffer,
 	static const char *const names[] = {
 		".",	"..",	"positive", "toomuch", "badlink",   "sleep",
 		"hang", "fine", "unfilled", "segv",    "abort",	    "leak",
-		"forbidden", "whoami", "restartsys"
+		"forbidden", "whoami", "restartsys", "errno41", "errno200"
 	};
 
 	(void)path;
