@@ -571,8 +571,10 @@ struct control *control_start(const char *path, const char *group,
 	control->reload_data = data;
 	control->started = g_get_monotonic_time();
 	g_mutex_init(&control->calls_lock);
+	/* epoll or poll, not select(), which cannot take the descriptors
+	 * past 1024 that the daemon's raised open file limit allows. */
 	control->http = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle_request,
+		MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, handle_request,
 		control, MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_NOTIFY_COMPLETED, request_completed, control,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);

@@ -90,8 +90,10 @@ struct metrics_server *metrics_server_start(const char *listen,
 
 	server = g_new0(struct metrics_server, 1);
 	server->supervisor = supervisor;
+	/* epoll or poll, not select(), which cannot take the descriptors
+	 * past 1024 that the daemon's raised open file limit allows. */
 	server->http = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_AUTO_INTERNAL_THREAD |
 		(address->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, handle_request, server, MHD_OPTION_SOCK_ADDR,
 	    address->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
