@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -290,6 +291,24 @@ static int run_dump_config(const struct arguments *arguments)
 	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* Every file open through a passthrough mount, and every lock and
+ * directory handle, holds a descriptor of the daemon's: the soft limit
+ * of 1024 would fail them all with EMFILE long before the machine minds.
+ * Nothing here uses select(), so the hard limit is safe (and what systemd
+ * advises).  Isolated mounts' processes inherit it. */
+static void raise_open_file_limit(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+	    limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &limit) < 0)
+			log_warning(NULL, "cannot raise the open file limit: %s",
+				    strerror(errno));
+	}
+}
+
 static int run_serve(const struct arguments *arguments)
 {
 	struct config *config = load_config(arguments);
@@ -297,6 +316,7 @@ static int run_serve(const struct arguments *arguments)
 
 	if (!config)
 		return EXIT_FAILURE;
+	raise_open_file_limit();
 	/* daemon_run takes the config over. */
 	status = daemon_run(config, arguments->run_command);
 	return status;

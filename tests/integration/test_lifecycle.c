@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,6 +73,44 @@ static void test_hello_serves_greeting(void **state)
 	fusehostd_free(daemon);
 	g_free(text);
 	g_free(path);
+	g_free(mountpoint);
+}
+
+/* The daemon runs with its soft open file limit raised to the hard one,
+ * so that a busy passthrough mount does not run out of descriptors. */
+static void test_open_file_limit_raised(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	struct rlimit saved, low;
+	struct fusehostd *daemon;
+	char *limits_path;
+	char *limits;
+	char *line;
+	unsigned long long soft, hard;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	assert_true(saved.rlim_max > 256);
+	low = saved;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	daemon = start_and_wait(fixture, mountpoint);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+	limits_path = g_strdup_printf("/proc/%d/limits", (int)daemon->pid);
+	limits = test_read_file(limits_path);
+	line = strstr(limits, "Max open files");
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "Max open files %llu %llu", &soft,
+				&hard),
+			 2);
+	assert_true(soft == hard);
+	assert_true(soft == (unsigned long long)saved.rlim_max);
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_log_clean(daemon, nothing_expected);
+	fusehostd_free(daemon);
+	g_free(limits);
+	g_free(limits_path);
 	g_free(mountpoint);
 }
 
@@ -421,6 +460,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hello_serves_greeting,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_open_file_limit_raised,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hello_whoami_is_the_caller,
 						fixture_setup, fixture_teardown),
