@@ -514,6 +514,12 @@ int mount_start(struct mount *mount)
 		return mount->abandoned ? -EBUSY : -EINVAL;
 	atomic_store(&mount->stopping, false);
 	atomic_store(&mount->loop_returned, false);
+	/* What an earlier run mounted is gone; forget it, or a stop before
+	 * this run has mounted would abort whatever connection now has that
+	 * number (another mount's, maybe another process's).  No thread of
+	 * this mount runs now, and only that thread records them. */
+	mount->mount_id = 0;
+	mount->fuse_connection = 0;
 	set_state(mount, MOUNT_STARTING, 0);
 	result = pthread_create(&mount->thread, NULL, mount_thread, mount);
 
@@ -603,10 +609,16 @@ static bool wake_until_returned(struct mount *mount, int64_t deadline_ms)
  * the fusectl filesystem. */
 static void abort_connection(const struct mount *stuck)
 {
-	char *path = g_strdup_printf("/sys/fs/fuse/connections/%u/abort",
-				     stuck->fuse_connection);
-
+	char *path;
 	int fd;
+
+	if (!stuck->fuse_connection) {
+		log_warning(stuck->config->name,
+			    "not mounted yet: no FUSE connection to abort");
+		return;
+	}
+	path = g_strdup_printf("/sys/fs/fuse/connections/%u/abort",
+			       stuck->fuse_connection);
 
 	if (!g_file_test(path, G_FILE_TEST_EXISTS))
 		mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0,

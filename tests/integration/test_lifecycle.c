@@ -114,6 +114,43 @@ static void test_open_file_limit_raised(void **state)
 	g_free(mountpoint);
 }
 
+/* A stop while a restart is still opening the plugin: the connection of
+ * the earlier run is gone, and no connection is aborted in its place (its
+ * number may belong to another mount by then). */
+static void test_stop_while_restarting(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "slow");
+	char *flag = test_path(fixture->dir, "slow-open");
+	char *plugin = test_plugin_path("misbehave");
+	char *config = g_strdup_printf(
+		"[daemon]\nstop-timeout-sec = 1\n"
+		"[mount slow]\nplugin = %s\nmountpoint = %s\n"
+		"restart = always\nrestart-sec = 0\nsleep-ms = 4000\n"
+		"open-sleep-file = %s\n",
+		plugin, mountpoint, flag);
+	const char *const expected[] = { "unmounted from outside",
+					 "did not stop within",
+					 "not mounted yet",
+					 "is stuck in an operation", NULL };
+	struct fusehostd *daemon;
+
+	test_write_file(fixture->config, config);
+	daemon = start_and_wait(fixture, mountpoint);
+	test_write_file(flag, "");
+	assert_int_equal(test_shell("fusermount3 -u %s", mountpoint), 0);
+	assert_true(fusehostd_wait_for_log(daemon, "restarting (attempt 1)",
+					   START_TIMEOUT_MS));
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_logged(daemon, "not mounted yet");
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(config);
+	g_free(plugin);
+	g_free(flag);
+	g_free(mountpoint);
+}
+
 /* whoami shows the reading process's own credentials. */
 static void test_hello_whoami_is_the_caller(void **state)
 {
@@ -462,6 +499,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hello_serves_greeting,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_open_file_limit_raised,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_while_restarting,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hello_whoami_is_the_caller,
 						fixture_setup, fixture_teardown),

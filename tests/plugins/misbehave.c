@@ -18,6 +18,9 @@
  *   /forbidden  read calls mount(2) and returns "mount: RESULT\n"
  *   /whoami     read returns the process's uid, gid, capabilities,
  *               no_new_privs and seccomp lines from /proc/self/status
+ *
+ * With the `open-sleep-file` option, opening the filesystem (mounting it)
+ * takes `sleep-ms` while that file exists.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -35,10 +38,21 @@ struct misbehave {
 	long sleep_ms;
 };
 
+/* Signals (the daemon's wake-ups) do not cut it short. */
+static void nap_ms(long ms)
+{
+	struct timespec left = { .tv_sec = ms / 1000,
+				 .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+}
+
 static int misbehave_open_instance(struct fusehost_mount *mount,
 				   void **instance)
 {
 	struct misbehave *state = calloc(1, sizeof(*state));
+	const char *open_sleep_file;
 	int64_t sleep_ms;
 
 	if (!state)
@@ -48,6 +62,9 @@ static int misbehave_open_instance(struct fusehost_mount *mount,
 		return -EINVAL;
 	}
 	state->sleep_ms = (long)sleep_ms;
+	open_sleep_file = fusehost_option_string(mount, "open-sleep-file");
+	if (*open_sleep_file && access(open_sleep_file, F_OK) == 0)
+		nap_ms(state->sleep_ms);
 	*instance = state;
 	return 0;
 }
@@ -204,12 +221,7 @@ static int misbehave_read(const char *path, char *buffer, size_t size,
 			pause();
 	}
 	if (strcmp(path, "/sleep") == 0) {
-		struct timespec pause = {
-			.tv_sec = state->sleep_ms / 1000,
-			.tv_nsec = (state->sleep_ms % 1000) * 1000000,
-		};
-
-		nanosleep(&pause, NULL);
+		nap_ms(state->sleep_ms);
 		return copy_text("slept\n", buffer, size, offset);
 	}
 	return copy_text("fine\n", buffer, size, offset);
@@ -247,6 +259,10 @@ static const struct fusehost_option misbehave_options[] = {
 	{ .name = "sleep-ms",
 	  .help = "how long reading /sleep takes",
 	  .default_value = "0" },
+	{ .name = "open-sleep-file",
+	  .help = "while this file exists, opening the filesystem takes "
+		  "sleep-ms",
+	  .default_value = "" },
 	{ 0 },
 };
 
