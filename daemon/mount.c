@@ -520,6 +520,7 @@ int mount_start(struct mount *mount)
 	 * this mount runs now, and only that thread records them. */
 	mount->mount_id = 0;
 	mount->fuse_connection = 0;
+	mount->run++;
 	set_state(mount, MOUNT_STARTING, 0);
 	result = pthread_create(&mount->thread, NULL, mount_thread, mount);
 

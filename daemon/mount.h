@@ -53,6 +53,7 @@ struct mount {
 
 	pthread_t thread;
 	bool thread_running; /* started and not yet joined */
+	unsigned run;        /* counts mount_start()s: which run is which */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	enum mount_state state; /* under lock */

@@ -44,6 +44,7 @@ struct mount_event {
 	struct supervisor *supervisor;
 	char *name;
 	unsigned id;
+	unsigned run;
 	int error;
 	bool lost;
 };
@@ -142,8 +143,8 @@ static gboolean handle_mount_event(gpointer data)
 	struct mount_event *event = data;
 	struct mount *mount = find_mount(event->supervisor, event->name);
 
-	if (!mount || mount->id != event->id) {
-		/* Removed (or replaced) since: nothing to do. */
+	if (!mount || mount->id != event->id || mount->run != event->run) {
+		/* Removed, replaced or started again since: nothing to do. */
 	} else if (event->lost) {
 		/* Joins the thread, which has torn the mount down. */
 		mount_wait_stopped(mount, stop_timeout_ms(event->supervisor));
@@ -176,6 +177,7 @@ static void post_event(struct mount *mount, int error, bool lost)
 	event->supervisor = mount->callback_data;
 	event->name = g_strdup(mount->config->name);
 	event->id = mount->id;
+	event->run = mount->run;
 	event->error = error;
 	event->lost = lost;
 	g_idle_add_full(G_PRIORITY_DEFAULT, handle_mount_event, event,
@@ -595,6 +597,9 @@ int supervisor_unmount(struct supervisor *supervisor, const char *name)
 		return result;
 	mount->wanted = false;
 	cancel_restart(mount);
+	/* A restart under way: its outcome decides. */
+	if (mount_get_state(mount) == MOUNT_STARTING)
+		mount_wait_started(mount);
 	if (mount_get_state(mount) != MOUNT_SERVING)
 		return -EALREADY;
 	log_info(name, "unmounting on request");
@@ -620,7 +625,15 @@ int supervisor_mount(struct supervisor *supervisor, const char *name)
 		return -EALREADY;
 	log_info(name, "mounting on request");
 	mount->failures = 0;
-	mount_start(mount);
+	/* A restart under way already: its outcome is the answer. */
+	if (mount_get_state(mount) != MOUNT_STARTING) {
+		/* Join a run that has ended but whose event is still queued
+		 * (a mount lost from outside); the event is then dropped. */
+		mount_wait_stopped(mount, stop_timeout_ms(supervisor));
+		result = mount_start(mount);
+		if (result < 0)
+			return result;
+	}
 	result = mount_wait_started(mount);
 	if (result == 0)
 		mount->served_since = g_get_monotonic_time();

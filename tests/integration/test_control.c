@@ -183,6 +183,54 @@ static void test_every_command_as_root(void **state)
 	g_free(path);
 }
 
+/* unmount while a restart is opening the plugin: once that start is
+ * over the mount is taken down, and it stays down. */
+static void test_unmount_during_restart(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *flag = test_path(fixture->dir, "slow-open");
+	char *plugin = test_plugin_path("misbehave");
+	char *dropins = test_subdir(fixture->dir, "fusehost.d");
+	char *dropin = test_path(dropins, "00-test.conf");
+	char *text = g_strdup_printf(
+		"[daemon]\ncontrol-socket = %s\n"
+		"[mount h]\nplugin = %s\nmountpoint = %s\n"
+		"restart = always\nrestart-sec = 0\nsleep-ms = 1500\n"
+		"open-sleep-file = %s\n",
+		fixture->socket, plugin, fixture->mountpoint, flag);
+	const char *const expected[] = { "unmounted from outside", NULL };
+
+	test_write_file(dropin, "[daemon]\nmetrics-listen =\n");
+	test_write_file(fixture->config, text);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_true(wait_for_fuse_mount(fixture->mountpoint, START_TIMEOUT_MS));
+	for (int i = 0; i < 500 && access(fixture->socket, F_OK) < 0; i++)
+		usleep(10 * 1000);
+
+	test_write_file(flag, "");
+	assert_int_equal(test_shell("fusermount3 -u %s", fixture->mountpoint),
+			 0);
+	assert_true(fusehostd_wait_for_log(fixture->daemon,
+					   "restarting (attempt 1)",
+					   START_TIMEOUT_MS));
+	assert_int_equal(ctl(fixture, NULL, "unmount h"), 0);
+	assert_false(is_fuse_mounted(fixture->mountpoint));
+	usleep(500 * 1000);
+	assert_false(is_fuse_mounted(fixture->mountpoint));
+	assert_int_equal(ctl(fixture, NULL, "--json list"), 0);
+	assert_output_has(fixture, "\"state\" : \"unmounted\"");
+
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(text);
+	g_free(dropin);
+	g_free(dropins);
+	g_free(plugin);
+	g_free(flag);
+}
+
 /* Reading needs only access to the socket; changing state needs root or
  * control-group. */
 static void test_permissions(void **state)
@@ -256,6 +304,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_command_as_root,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmount_during_restart,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, setup,
 						teardown),
