@@ -476,6 +476,12 @@ static void load_mount_key(struct mount_config *mount, const char *group,
 				  "(libfuse modules are process-wide and unsafe "
 				  "with several mounts)",
 				  file, group);
+		if (strstr(value, "max_read="))
+			add_error(errors,
+				  "%s: [%s] options: max_read= is not supported "
+				  "(a plugin would have to repeat it to libfuse "
+				  "when the mount starts, or the mount dies)",
+				  file, group);
 	} else if (strcmp(key, "threads") == 0) {
 		int64_t threads;
 

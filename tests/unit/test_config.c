@@ -317,6 +317,15 @@ static void test_modules_refused(void **state)
 	assert_one_error(fixture, "[mount a] options", "modules=", NULL);
 }
 
+static void test_max_read_refused(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "options = ro,max_read=65536\n");
+	assert_one_error(fixture, "[mount a] options", "max_read=", NULL);
+}
+
 static void test_duplicate_mountpoint(void **state)
 {
 	struct fixture *fixture = *state;
@@ -508,6 +517,7 @@ int main(void)
 		T(test_bad_user_name),
 		T(test_bad_required),
 		T(test_modules_refused),
+		T(test_max_read_refused),
 		T(test_duplicate_mountpoint),
 		T(test_nested_mountpoint),
 		T(test_duplicate_group_in_one_file),
