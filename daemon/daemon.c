@@ -324,7 +324,7 @@ int daemon_run(struct config *config, const char *run_command)
 	};
 	uint64_t watchdog_usec = notify_watchdog_interval_usec();
 	guint watchdog_source = 0;
-	guint mount_table_source;
+	guint mount_table_source = 0;
 	guint signal_source;
 	sigset_t set;
 	int signal_fd;
@@ -338,11 +338,27 @@ int daemon_run(struct config *config, const char *run_command)
 				  "can write one can run code as root");
 	handled_signal_set(&set);
 	signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (signal_fd < 0) {
+		/* The signals are blocked: without it nothing could stop
+		 * the daemon but SIGKILL. */
+		log_error(NULL, "cannot receive signals (signalfd): %s",
+			  g_strerror(errno));
+		g_main_loop_unref(daemon.loop);
+		supervisor_free(daemon.supervisor);
+		return EXIT_FAILURE;
+	}
 	signal_source = g_unix_fd_add(signal_fd, G_IO_IN, on_signal, &daemon);
 	daemon.mount_table_fd = open("/proc/self/mountinfo",
 				     O_RDONLY | O_CLOEXEC);
-	mount_table_source = g_unix_fd_add(daemon.mount_table_fd, G_IO_PRI,
-					   on_mount_table_change, &daemon);
+	if (daemon.mount_table_fd < 0)
+		log_warning(NULL, "cannot watch /proc/self/mountinfo: %s; "
+				  "mounts unmounted from outside will not be "
+				  "noticed",
+			    g_strerror(errno));
+	else
+		mount_table_source =
+			g_unix_fd_add(daemon.mount_table_fd, G_IO_PRI,
+				      on_mount_table_change, &daemon);
 	if (watchdog_usec)
 		watchdog_source = g_timeout_add(watchdog_usec / 1000,
 						on_watchdog, NULL);
@@ -371,8 +387,10 @@ stop:
 	log_info(NULL, "all mounts stopped");
 	if (watchdog_source)
 		g_source_remove(watchdog_source);
-	g_source_remove(mount_table_source);
-	close(daemon.mount_table_fd);
+	if (mount_table_source) {
+		g_source_remove(mount_table_source);
+		close(daemon.mount_table_fd);
+	}
 	g_source_remove(signal_source);
 	close(signal_fd);
 	g_main_loop_unref(daemon.loop);
