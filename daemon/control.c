@@ -333,6 +333,8 @@ static unsigned status_for(int result)
 		return MHD_HTTP_UNPROCESSABLE_CONTENT;
 	case -ESHUTDOWN:
 		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case -EINPROGRESS:
+		return MHD_HTTP_ACCEPTED;
 	default:
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}
@@ -355,6 +357,10 @@ static const char *message_for(int result)
 		       "to bring it back";
 	case -ESHUTDOWN:
 		return "fusehostd is stopping";
+	case -EINPROGRESS:
+		return "still starting (its plugin is slow to open); the "
+		       "request takes effect once it has started, as "
+		       "fusehostctl status shows";
 	default:
 		return NULL;
 	}

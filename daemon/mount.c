@@ -534,6 +534,14 @@ int mount_start(struct mount *mount)
 	return 0;
 }
 
+static void deadline_after_ms(struct timespec *deadline, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, deadline);
+	deadline->tv_nsec += ms * 1000000L;
+	deadline->tv_sec += deadline->tv_nsec / 1000000000L;
+	deadline->tv_nsec %= 1000000000L;
+}
+
 int mount_wait_started(struct mount *mount)
 {
 	int error;
@@ -549,6 +557,42 @@ int mount_wait_started(struct mount *mount)
 		mount->thread_running = false;
 	}
 	return error;
+}
+
+int mount_wait_started_until(struct mount *mount, int64_t deadline_ms)
+{
+	bool starting;
+
+	pthread_mutex_lock(&mount->lock);
+	while (mount->state == MOUNT_STARTING &&
+	       g_get_monotonic_time() / 1000 < deadline_ms) {
+		struct timespec deadline;
+
+		/* The condition's clock is the wall clock, which may jump:
+		 * look at the monotonic one often instead. */
+		deadline_after_ms(&deadline, WAKE_INTERVAL_MS);
+		pthread_cond_timedwait(&mount->changed, &mount->lock,
+				       &deadline);
+	}
+	starting = mount->state == MOUNT_STARTING;
+	pthread_mutex_unlock(&mount->lock);
+	return starting ? -EINPROGRESS : mount_wait_started(mount);
+}
+
+bool mount_report_start_later(struct mount *mount,
+			      void (*on_started)(struct mount *mount,
+						 int error, void *data))
+{
+	bool starting;
+
+	/* The thread reads on_started after it has left MOUNT_STARTING
+	 * under this lock, so it sees what is set here. */
+	pthread_mutex_lock(&mount->lock);
+	starting = mount->state == MOUNT_STARTING;
+	if (starting)
+		mount->on_started = on_started;
+	pthread_mutex_unlock(&mount->lock);
+	return starting;
 }
 
 /* Break the loop out of its sleep (thread), or ask the child to finish
@@ -573,14 +617,6 @@ void mount_request_stop(struct mount *mount)
 		fuse_session_exit(fuse_get_session(mount->fuse));
 	wake_locked(mount);
 	pthread_mutex_unlock(&mount->lock);
-}
-
-static void deadline_after_ms(struct timespec *deadline, long ms)
-{
-	clock_gettime(CLOCK_REALTIME, deadline);
-	deadline->tv_nsec += ms * 1000000L;
-	deadline->tv_sec += deadline->tv_nsec / 1000000000L;
-	deadline->tv_nsec %= 1000000000L;
 }
 
 /* Wait for the loop to return until `deadline_ms` (monotonic), waking it

@@ -115,6 +115,18 @@ int mount_start(struct mount *mount);
  * is logged and the thread joined). */
 int mount_wait_started(struct mount *mount);
 
+/* The same, but only until `deadline_ms` (g_get_monotonic_time() / 1000):
+ * -EINPROGRESS if the mount is still starting then (a plugin slow to
+ * open, say a network backend that does not answer). */
+int mount_wait_started_until(struct mount *mount, int64_t deadline_ms);
+
+/* For a mount still starting: have on_started report how that ends, and
+ * return true.  False if it has finished meanwhile; mount_wait_started()
+ * then has the outcome. */
+bool mount_report_start_later(struct mount *mount,
+			      void (*on_started)(struct mount *mount,
+						 int error, void *data));
+
 /* Ask the mount to stop; returns at once, so many can stop in parallel. */
 void mount_request_stop(struct mount *mount);
 

@@ -28,6 +28,10 @@
 #define HANG_CHECK_SECONDS 1
 /* Between rounds of wake signals to mounts that are stopping. */
 #define WAKE_ROUND_USEC (100 * 1000)
+/* How long the main thread waits for mounts to start before it lets the
+ * slow ones finish on their own: meanwhile nothing else runs there (the
+ * control socket, signals, systemd's watchdog). */
+#define START_WAIT_MS 5000
 
 struct supervisor {
 	struct config *config;
@@ -155,6 +159,12 @@ static gboolean handle_mount_event(gpointer data)
 		mount_wait_started(mount); /* joins the failed thread */
 		mount->failures++;
 		schedule_restart(event->supervisor, mount);
+	} else if (!mount->wanted) {
+		/* Unmounted on request while it was still starting. */
+		log_info(mount->config->name, "unmounting on request, now that "
+					      "it has started");
+		mount_request_stop(mount);
+		mount_wait_stopped(mount, stop_timeout_ms(event->supervisor));
 	} else {
 		mount->served_since = g_get_monotonic_time();
 	}
@@ -273,6 +283,24 @@ static struct mount *create_mount(struct supervisor *supervisor,
 	return mount;
 }
 
+/* Wait for a mount to start until `deadline_ms`; if it is still starting
+ * then, its outcome comes later as an event and -EINPROGRESS is
+ * returned. */
+static int wait_started_briefly(struct mount *mount, int64_t deadline_ms)
+{
+	int result = mount_wait_started_until(mount, deadline_ms);
+
+	if (result != -EINPROGRESS)
+		return result;
+	if (!mount_report_start_later(mount, on_mount_started))
+		return mount_wait_started(mount);
+	log_warning(mount->config->name,
+		    "still starting after %d s (plugin %s is slow to open); "
+		    "the daemon goes on meanwhile",
+		    START_WAIT_MS / 1000, mount_plugin_name(mount));
+	return -EINPROGRESS;
+}
+
 /* Start the mounts in parallel and wait for each to serve or fail.
  * At boot, returns false if a required one failed; later (a reload), a
  * failed mount is retried per its restart policy instead. */
@@ -281,12 +309,21 @@ static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 {
 	bool required_failed = false;
 
+	int64_t deadline_ms = g_get_monotonic_time() / 1000 + START_WAIT_MS;
+
 	for (guint i = 0; i < mounts->len; i++)
 		mount_start(mounts->pdata[i]);
 	for (guint i = 0; i < mounts->len; i++) {
 		struct mount *mount = mounts->pdata[i];
+		/* At boot a required mount is waited for: without it the
+		 * daemon does not run. */
+		int result = boot && mount->config->required
+				     ? mount_wait_started(mount)
+				     : wait_started_briefly(mount, deadline_ms);
 
-		if (mount_wait_started(mount) == 0) {
+		if (result == -EINPROGRESS)
+			continue;
+		if (result == 0) {
 			mount->served_since = g_get_monotonic_time();
 			continue;
 		}
@@ -597,9 +634,12 @@ int supervisor_unmount(struct supervisor *supervisor, const char *name)
 		return result;
 	mount->wanted = false;
 	cancel_restart(mount);
-	/* A restart under way: its outcome decides. */
-	if (mount_get_state(mount) == MOUNT_STARTING)
-		mount_wait_started(mount);
+	/* A start under way: its outcome decides.  If it takes long, the
+	 * mount is taken down once it has started (see handle_mount_event). */
+	if (mount_get_state(mount) == MOUNT_STARTING &&
+	    wait_started_briefly(mount, g_get_monotonic_time() / 1000 +
+						START_WAIT_MS) == -EINPROGRESS)
+		return -EINPROGRESS;
 	if (mount_get_state(mount) != MOUNT_SERVING)
 		return -EALREADY;
 	log_info(name, "unmounting on request");
@@ -634,7 +674,8 @@ int supervisor_mount(struct supervisor *supervisor, const char *name)
 		if (result < 0)
 			return result;
 	}
-	result = mount_wait_started(mount);
+	result = wait_started_briefly(mount, g_get_monotonic_time() / 1000 +
+						     START_WAIT_MS);
 	if (result == 0)
 		mount->served_since = g_get_monotonic_time();
 	return result;

@@ -151,6 +151,44 @@ static void test_stop_while_restarting(void **state)
 	g_free(mountpoint);
 }
 
+/* A plugin slow to open does not hold up the daemon: the other mounts
+ * serve and the daemon reports ready after a few seconds, and the slow
+ * mount serves once its plugin has opened. */
+static void test_slow_start_does_not_block(void **state)
+{
+	struct fixture *fixture = *state;
+	char *hello = write_hello_config(fixture, NULL);
+	char *slow = test_subdir(fixture->dir, "slow");
+	char *flag = test_path(fixture->dir, "slow-open");
+	char *plugin = test_plugin_path("misbehave");
+	char *hello_group = test_read_file(fixture->config);
+	char *config = g_strdup_printf(
+		"%s[mount slow]\nplugin = %s\nmountpoint = %s\n"
+		"sleep-ms = 9000\nopen-sleep-file = %s\n",
+		hello_group, plugin, slow, flag);
+	const char *const expected[] = { "still starting after", NULL };
+	struct fusehostd *daemon;
+
+	test_write_file(fixture->config, config);
+	test_write_file(flag, "");
+	daemon = start_and_wait(fixture, hello);
+	assert_true(fusehostd_wait_for_log(daemon, "1 of 2 mounts serving",
+					   START_TIMEOUT_MS));
+	/* Ready while the slow one is still opening. */
+	assert_false(is_fuse_mounted(slow));
+	fusehostd_assert_logged(daemon, "slow: still starting after 5 s");
+	assert_true(wait_for_fuse_mount(slow, START_TIMEOUT_MS));
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(config);
+	g_free(hello_group);
+	g_free(plugin);
+	g_free(flag);
+	g_free(slow);
+	g_free(hello);
+}
+
 /* whoami shows the reading process's own credentials. */
 static void test_hello_whoami_is_the_caller(void **state)
 {
@@ -501,6 +539,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_file_limit_raised,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stop_while_restarting,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_slow_start_does_not_block,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hello_whoami_is_the_caller,
 						fixture_setup, fixture_teardown),
