@@ -1232,6 +1232,7 @@ static int memfs_setxattr(const char *path, const char *name,
 	struct memfs *fs = memfs_instance();
 	struct memfs_xattr *old, *x = NULL;
 	size_t name_len = strlen(name);
+	size_t cost, old_cost, growth;
 	struct memfs_inode *n;
 	guint index = 0;
 	int r;
@@ -1249,7 +1250,11 @@ static int memfs_setxattr(const char *path, const char *name,
 		r = -ENODATA;
 		goto out;
 	}
-	if (!memfs_reserve(&fs->used, fs->capacity, name_len + size)) {
+	/* A replaced value gives its space back: only growth must fit. */
+	cost = name_len + size;
+	old_cost = old ? memfs_xattr_cost(old) : 0;
+	growth = cost > old_cost ? cost - old_cost : 0;
+	if (growth && !memfs_reserve(&fs->used, fs->capacity, growth)) {
 		r = -ENOSPC;
 		goto out;
 	}
@@ -1258,7 +1263,7 @@ static int memfs_setxattr(const char *path, const char *name,
 		x->value = malloc(size ? size : 1);
 	if (!x || !x->value) {
 		free(x);
-		memfs_unreserve(&fs->used, name_len + size);
+		memfs_unreserve(&fs->used, growth);
 		r = -ENOMEM;
 		goto out;
 	}
@@ -1268,7 +1273,8 @@ static int memfs_setxattr(const char *path, const char *name,
 	if (!n->xattrs)
 		n->xattrs = g_ptr_array_new_with_free_func(memfs_xattr_free);
 	if (old) {
-		memfs_unreserve(&fs->used, memfs_xattr_cost(old));
+		if (old_cost > cost)
+			memfs_unreserve(&fs->used, old_cost - cost);
 		memfs_xattr_free(old);
 		g_ptr_array_index(n->xattrs, index) = x;
 	} else {

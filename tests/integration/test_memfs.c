@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -223,7 +224,8 @@ static void test_two_mounts_have_separate_state(void **state)
 	g_free(one);
 }
 
-/* Writing past `size` fails with ENOSPC and leaves the mount usable. */
+/* Writing past `size` fails with ENOSPC and leaves the mount usable; a
+ * full filesystem still takes an xattr value that replaces one as big. */
 static void test_size_limit_gives_enospc(void **state)
 {
 	const char *const names[] = { "small", NULL };
@@ -238,9 +240,25 @@ static void test_size_limit_gives_enospc(void **state)
 	memset(block, 'z', sizeof(block));
 	fd = open(path, O_CREAT | O_WRONLY, 0644);
 	assert_true(fd >= 0);
+	assert_int_equal(fsetxattr(fd, "user.note", block, 1000, 0), 0);
 	for (int i = 0; i < 32 && result >= 0; i++)
 		result = write(fd, block, sizeof(block));
 	assert_int_equal(result, -1);
+	assert_int_equal(errno, ENOSPC);
+	/* Fill the last bytes (data takes whole pages, xattrs do not). */
+	for (size_t size = 32768, n = 0; size > 0; size /= 2) {
+		char name[32];
+
+		do
+			snprintf(name, sizeof(name), "user.fill%zu", n++);
+		while (fsetxattr(fd, name, block, size, 0) == 0);
+		assert_int_equal(errno, ENOSPC);
+	}
+	memset(block, 'y', 1000);
+	assert_int_equal(fsetxattr(fd, "user.note", block, 1000,
+				   XATTR_REPLACE),
+			 0);
+	assert_int_equal(fsetxattr(fd, "user.note", block, 1100, 0), -1);
 	assert_int_equal(errno, ENOSPC);
 	close(fd);
 	assert_int_equal(unlink(path), 0);
