@@ -289,7 +289,9 @@ char *metrics_render(GPtrArray *mounts)
 	render_durations(out, rendered, mounts->len);
 	render_per_mount_value(
 	    out, rendered, mounts->len, "fusehost_read_bytes_total", "counter",
-	    "Bytes plugins returned to read requests.", read_bytes);
+	    "Bytes plugins returned to read requests (for an answer by "
+	    "file descriptor, the bytes asked for).",
+	    read_bytes);
 	render_per_mount_value(out, rendered, mounts->len,
 			       "fusehost_written_bytes_total", "counter",
 			       "Bytes plugins accepted from write requests.",
