@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -509,7 +510,7 @@ static void passthrough_new_object(const struct passthrough_at *at, int fd,
 	const struct fuse_context *caller = fuse_get_context();
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
-	bool chowned = false;
+	bool chowned = false, strip_setid = false;
 	struct stat st;
 	mode_t wanted;
 	int r;
@@ -526,15 +527,21 @@ static void passthrough_new_object(const struct passthrough_at *at, int fd,
 		r = fd >= 0 ? fchown(fd, uid, gid)
 			    : fchownat(at->dirfd, at->name, uid, gid,
 				       AT_SYMLINK_NOFOLLOW);
-		if (r) {
+		if (r)
 			passthrough_fixup_failed(pt, "chown", at->name, errno);
-			return;
-		}
-		chowned = true;
+		else
+			chowned = true;
+		/* Still owned by the daemon: set-id bits, which it was made
+		 * with, would make it run as the daemon's user, which the
+		 * caller is not. */
+		strip_setid = r && !S_ISDIR(mode) &&
+			      (mode & (S_ISUID | S_ISGID));
+		if (strip_setid)
+			mode &= ~(mode_t)(S_ISUID | S_ISGID);
 	}
 	if (S_ISLNK(mode))
 		return;
-	if (!(mode & 0777 & pt->umask) &&
+	if (!(mode & 0777 & pt->umask) && !strip_setid &&
 	    !(chowned && !S_ISDIR(mode) && (mode & (S_ISUID | S_ISGID))))
 		return;
 	wanted = mode & 07777;
@@ -1924,6 +1931,20 @@ static void passthrough_check_permissions(struct passthrough *pt)
 
 /* ---- Instances ---------------------------------------------------------- */
 
+/* Whether objects can be given to their callers: CAP_CHOWN, which root
+ * has unless a sandbox took it (an isolated mount's process). */
+static bool passthrough_can_chown(void)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &header, data) < 0)
+		return geteuid() == 0;
+	return data[0].effective & (1u << CAP_CHOWN);
+}
+
 static void *passthrough_init(struct fuse_conn_info *conn,
 			      struct fuse_config *cfg)
 {
@@ -1971,6 +1992,11 @@ static void *passthrough_init(struct fuse_conn_info *conn,
 				     "files");
 		}
 	}
+	/* Here rather than in open(): an isolated mount's process gives up
+	 * its user and capabilities between the two. */
+	pt->euid = geteuid();
+	pt->egid = getegid();
+	pt->as_root = passthrough_can_chown();
 	passthrough_check_permissions(pt);
 	return fuse_get_context()->private_data;
 }
@@ -2096,9 +2122,6 @@ static int passthrough_open_instance(struct fusehost_mount *mount,
 	pt->cache = cache_mode;
 	pt->timeout = timeout;
 	pt->writeback_wanted = writeback;
-	pt->euid = geteuid();
-	pt->egid = getegid();
-	pt->as_root = pt->euid == 0;
 	pt->umask = passthrough_read_umask();
 	pthread_mutex_init(&pt->locks_lock, NULL);
 	pthread_mutex_init(&pt->hidden_lock, NULL);

@@ -158,6 +158,30 @@ static void test_hidden_names(void **state)
 	mirror_teardown(fixture, &mirror);
 }
 
+/* Served by a process without capabilities (isolation = process), files
+ * are not given to their callers (it cannot), and they still get the
+ * mode asked for, with no warning. */
+static void test_isolated_creates_with_the_mode_asked(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *file;
+	struct stat st;
+
+	mirror_setup(fixture, &mirror, "isolation = process\n");
+	assert_int_equal(chmod(mirror.backing, 01777), 0);
+	assert_int_equal(
+		test_shell("setpriv --reuid=65534 --regid=65534 --clear-groups "
+			   "sh -c 'umask 022 && echo x > %s/made'",
+			   mirror.mountpoint),
+		0);
+	file = test_path(mirror.backing, "made");
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	mirror_teardown(fixture, &mirror);
+	g_free(file);
+}
+
 /* A root inside one of this daemon's own mounts would deadlock: it is
  * refused with a message that says so, and the other mounts serve. */
 static void test_root_inside_own_mount_refused(void **state)
@@ -207,6 +231,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conformance_suite,
 						fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_isolated_creates_with_the_mode_asked, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_names, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_data_matches_backing_files,
