@@ -105,6 +105,7 @@ struct passthrough {
 	gid_t egid;
 	mode_t umask;
 	bool fixup_warned;
+	unsigned lock_waiters; /* threads in passthrough_wait_for_lock() */
 	pthread_mutex_t locks_lock;
 	struct passthrough_lock_owner *lock_owners;
 	pthread_mutex_t hidden_lock;
@@ -750,6 +751,60 @@ static bool passthrough_lock_is_whole_file(const struct flock *lock)
 	       lock->l_len == 0;
 }
 
+/* A blocking lock request waits in one of the mount's threads, and the
+ * holder of the lock needs a thread too, to release it (unlock, close):
+ * waiting in the kernel, enough waiters would take every thread and the
+ * lock would never be released.  So a wait is a series of tries that do
+ * not block, which the caller can interrupt (a signal to the waiting
+ * process reaches libfuse as an interrupt), and at most
+ * PASSTHROUGH_LOCK_WAITERS wait at once; more fail with EDEADLK, as the
+ * kernel answers a wait that could never end.  The price: a lock let go
+ * is taken up to PASSTHROUGH_LOCK_POLL_MAX_US later. */
+#define PASSTHROUGH_LOCK_WAITERS 4
+#define PASSTHROUGH_LOCK_POLL_MAX_US 20000
+
+struct passthrough_lock_try {
+	int fd;
+	int cmd;             /* F_OFD_SETLK, or -1 for flock() */
+	struct flock *lock;  /* F_OFD_SETLK */
+	int operation;       /* flock(), with LOCK_NB */
+};
+
+static int passthrough_try_lock(const struct passthrough_lock_try *t)
+{
+	int r = t->cmd < 0 ? flock(t->fd, t->operation)
+			   : fcntl(t->fd, t->cmd, t->lock);
+
+	return r ? -errno : 0;
+}
+
+static int passthrough_wait_for_lock(struct passthrough *pt,
+				     const struct passthrough_lock_try *t)
+{
+	useconds_t delay_us = 500;
+	int err = passthrough_try_lock(t);
+
+	if (err != -EAGAIN && err != -EACCES)
+		return err;
+	if (__atomic_add_fetch(&pt->lock_waiters, 1, __ATOMIC_RELAXED) >
+	    PASSTHROUGH_LOCK_WAITERS) {
+		err = -EDEADLK;
+	} else {
+		while (err == -EAGAIN || err == -EACCES) {
+			if (fuse_interrupted()) {
+				err = -EINTR;
+				break;
+			}
+			usleep(delay_us);
+			if (delay_us < PASSTHROUGH_LOCK_POLL_MAX_US)
+				delay_us *= 2;
+			err = passthrough_try_lock(t);
+		}
+	}
+	__atomic_sub_fetch(&pt->lock_waiters, 1, __ATOMIC_RELAXED);
+	return err;
+}
+
 /* libfuse keeps a list of the locks it granted per owner, answers F_GETLK
  * from it first and unlocks an owner's locks when it closes any of its
  * descriptors (flush).  It does not stop two owners from both taking a lock:
@@ -774,10 +829,8 @@ static int passthrough_lock(const char *path, struct fuse_file_info *fi,
 		ofd_cmd = F_OFD_GETLK;
 		break;
 	case F_SETLK:
+	case F_SETLKW: /* see passthrough_wait_for_lock() */
 		ofd_cmd = F_OFD_SETLK;
-		break;
-	case F_SETLKW:
-		ofd_cmd = F_OFD_SETLKW;
 		break;
 	default:
 		return -EINVAL;
@@ -804,7 +857,12 @@ static int passthrough_lock(const char *path, struct fuse_file_info *fi,
 	lock->l_pid = 0;
 	/* An owner with no state yet holds no locks: test from the handle's
 	 * own file description, which holds none either. */
-	if (fcntl(o ? o->fd : fd, ofd_cmd, lock))
+	if (cmd == F_SETLKW && !unlock)
+		err = passthrough_wait_for_lock(
+			pt, &(struct passthrough_lock_try){ .fd = o->fd,
+							    .cmd = ofd_cmd,
+							    .lock = lock });
+	else if (fcntl(o ? o->fd : fd, ofd_cmd, lock))
 		err = -errno;
 	if (cmd != F_GETLK)
 		lock->l_pid = pid;
@@ -824,7 +882,13 @@ static int passthrough_flock(const char *path, struct fuse_file_info *fi,
 			     int op)
 {
 	(void)path;
-	return flock((int)fi->fh, op) ? -errno : 0;
+	if (op & (LOCK_NB | LOCK_UN))
+		return flock((int)fi->fh, op) ? -errno : 0;
+	return passthrough_wait_for_lock(
+		passthrough_instance(),
+		&(struct passthrough_lock_try){ .fd = (int)fi->fh,
+						.cmd = -1,
+						.operation = op | LOCK_NB });
 }
 
 /* ---- Attributes --------------------------------------------------------- */

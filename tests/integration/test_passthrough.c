@@ -182,6 +182,40 @@ static void test_isolated_creates_with_the_mode_asked(void **state)
 	g_free(file);
 }
 
+/* Blocking lock requests wait without taking every thread of the mount:
+ * with the lock held, twelve more flock(1)s (the mount has ten threads)
+ * leave the mount answering; four wait and get the lock once it is let
+ * go, the others are refused with EDEADLK at once. */
+static void test_blocked_locks_leave_threads(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *results = test_subdir(fixture->dir, "results");
+
+	mirror_setup(fixture, &mirror, NULL);
+	assert_int_equal(
+		test_shell(
+			"cd %s && touch f && "
+			"python3 -c 'import fcntl, time; h = open(\"f\"); "
+			"fcntl.flock(h, fcntl.LOCK_EX); time.sleep(60)' & "
+			"holder=$! && sleep 0.5 && "
+			"for i in $(seq 12); do "
+			"  (flock %s/f true 2>/dev/null; echo $? > %s/w$i) & "
+			"done; "
+			"for t in $(seq 100); do "
+			"  [ $(ls %s | wc -l) -ge 8 ] && break; sleep 0.1; "
+			"done; "
+			"timeout 10 ls %s > /dev/null || exit 10; "
+			"[ $(cat %s/w* | grep -vc '^0$') = 8 ] || exit 11; "
+			"kill $holder; wait; "
+			"[ $(cat %s/w* | grep -c '^0$') = 4 ] || exit 12",
+			mirror.mountpoint, mirror.mountpoint, results, results,
+			mirror.mountpoint, results, results),
+		0);
+	mirror_teardown(fixture, &mirror);
+	g_free(results);
+}
+
 /* A root inside one of this daemon's own mounts would deadlock: it is
  * refused with a message that says so, and the other mounts serve. */
 static void test_root_inside_own_mount_refused(void **state)
@@ -234,6 +268,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_isolated_creates_with_the_mode_asked, fixture_setup,
 			fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_blocked_locks_leave_threads,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_names, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_data_matches_backing_files,
