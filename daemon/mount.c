@@ -203,6 +203,17 @@ static struct fuse *new_session(const struct mount_config *config,
 	return fuse;
 }
 
+/* Names the options as libfuse got them: the configured ones with what
+ * fusehostd adds (fsname, subtype). */
+static void log_refused_options(const struct mount_config *config)
+{
+	char *options = mount_config_fuse_options(config);
+
+	log_error(config->name, "libfuse refused the mount options '%s'",
+		  options);
+	g_free(options);
+}
+
 int mount_check_fuse_options(const struct mount_config *config)
 {
 	static const struct fuse_operations nothing;
@@ -316,9 +327,7 @@ int mount_session_open(struct mount *mount)
 		mount->fuse = new_session(config, &mount->plugin->operations,
 					  mount->layer.instance);
 	if (!mount->fuse) {
-		log_error(config->name,
-			  "libfuse refused the mount options '%s'",
-			  config->options);
+		log_refused_options(config);
 		close_instance(mount);
 		return -EINVAL;
 	}
@@ -343,7 +352,9 @@ static int mount_setup(struct mount *mount)
 	pthread_mutex_lock(&table_lock);
 	result = mountpoint_prepare(config->mountpoint, config->name);
 	if (result == 0 && fuse_mount(mount->fuse, config->mountpoint) != 0) {
-		log_error(config->name, "cannot mount at %s",
+		log_error(config->name,
+			  "cannot mount at %s (libfuse's reason is logged "
+			  "just before)",
 			  config->mountpoint);
 		result = -EIO;
 	}
@@ -399,14 +410,15 @@ static int mount_for_child(struct mount *mount, int *fuse_fd)
 	int result;
 
 	if (!fuse) {
-		log_error(config->name, "libfuse refused the mount options '%s'",
-			  config->options);
+		log_refused_options(config);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&table_lock);
 	result = mountpoint_prepare(config->mountpoint, config->name);
 	if (result == 0 && fuse_mount(fuse, config->mountpoint) != 0) {
-		log_error(config->name, "cannot mount at %s",
+		log_error(config->name,
+			  "cannot mount at %s (libfuse's reason is logged "
+			  "just before)",
 			  config->mountpoint);
 		result = -EIO;
 	}
