@@ -149,6 +149,9 @@ static gboolean handle_mount_event(gpointer data)
 
 	if (!mount || mount->id != event->id || mount->run != event->run) {
 		/* Removed, replaced or started again since: nothing to do. */
+	} else if (event->lost && !mount->thread_running) {
+		/* Joined already: the mount table check saw the loss first
+		 * and has dealt with it. */
 	} else if (event->lost) {
 		/* Joins the thread, which has torn the mount down. */
 		mount_wait_stopped(mount, stop_timeout_ms(event->supervisor));
