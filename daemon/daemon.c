@@ -135,6 +135,20 @@ static void start_metrics(struct daemon *daemon)
 			metrics_server_start(listen, daemon->supervisor);
 }
 
+/* The first [daemon] key whose new value a reload does not apply, or
+ * NULL. */
+static const char *settings_for_next_start(const struct config *old,
+					   const struct config *fresh)
+{
+	if (strcmp(old->daemon.control_socket, fresh->daemon.control_socket))
+		return "control-socket";
+	if (strcmp(old->daemon.control_group, fresh->daemon.control_group))
+		return "control-group";
+	if (old->daemon.log_target != fresh->daemon.log_target)
+		return "log-target";
+	return NULL;
+}
+
 /* SIGHUP or a control request: apply the configuration by difference.
  * Returns 0, or -EINVAL with *message when the new one is invalid. */
 static int reload(void *data, char **message)
@@ -144,6 +158,7 @@ static int reload(void *data, char **message)
 		supervisor_config(daemon->supervisor)->daemon.metrics_listen);
 	struct config *fresh;
 	char *refusal = NULL;
+	const char *restart_only;
 
 	notify_reloading();
 	log_info(NULL, "reloading the configuration");
@@ -159,6 +174,8 @@ static int reload(void *data, char **message)
 					    "changed (see the daemon's log)");
 		return -EINVAL;
 	}
+	restart_only = settings_for_next_start(
+		supervisor_config(daemon->supervisor), fresh);
 	if (supervisor_reload(daemon->supervisor, fresh, &refusal) < 0) {
 		config_free(fresh);
 		report_status(daemon, true,
@@ -177,6 +194,10 @@ static int reload(void *data, char **message)
 		start_metrics(daemon);
 	}
 	g_free(old_listen);
+	if (restart_only)
+		log_warning(NULL, "%s changed: that applies when fusehostd "
+				  "starts again",
+			    restart_only);
 	report_status(daemon, true, NULL);
 	return 0;
 }

@@ -290,7 +290,8 @@ static void test_reload_checks_plugins_first(void **state)
 				   late_group, NULL);
 	const char *const expected[] = { "late.so", "mount skipped",
 					 "bogus-key-for-hello",
-					 "cannot be used", NULL };
+					 "cannot be used",
+					 "log-target changed", NULL };
 	char *path = test_path(mountpoint, "hello");
 	char *text;
 
@@ -306,13 +307,18 @@ static void test_reload_checks_plugins_first(void **state)
 	assert_string_equal(text, "Hello, world!\n");
 	g_free(text);
 
-	/* The same configuration as at the start, with the plugin there. */
-	test_write_file(fixture->config, good);
+	/* The same mounts as at the start, with the plugin there, and a
+	 * setting that only a restart applies. */
+	text = g_strconcat("[daemon]\nlog-target = stderr\n", good, NULL);
+	test_write_file(fixture->config, text);
+	g_free(text);
 	assert_int_equal(test_shell("install -m 0644 %s/memfs.so %s",
 				    test_plugin_dir(), late_plugin),
 			 0);
 	kill(fixture->daemon->pid, SIGHUP);
 	assert_log_soon(fixture, "2 of 2 mounts serving");
+	assert_log_soon(fixture, "log-target changed: that applies when "
+				 "fusehostd starts again");
 	assert_true(is_fuse_mounted(late_mountpoint));
 	assert_true(is_fuse_mounted(mountpoint));
 
