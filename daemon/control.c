@@ -556,7 +556,9 @@ struct control *control_start(const char *path, const char *group,
 		struct group *entry = getgrnam(group);
 
 		if (!entry) {
-			log_error(NULL, "control-group %s: no such group",
+			log_error(NULL, "[daemon] control-group: no such group "
+					"'%s'; the control socket is not "
+					"served",
 				  group);
 			g_free(control);
 			return NULL;

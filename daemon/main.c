@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,19 @@ static unsigned test_mounts(const struct config *config)
 	return problems;
 }
 
+/* The group control-group names must exist, or the control socket is
+ * not served. */
+static unsigned test_control_group(const struct config *config)
+{
+	const char *group = config->daemon.control_group;
+
+	if (!*group || !*config->daemon.control_socket || getgrnam(group))
+		return 0;
+	log_error(NULL, "%s: [daemon] control-group: no such group '%s'",
+		  config->path, group);
+	return 1;
+}
+
 static int run_test(const struct arguments *arguments)
 {
 	struct config *config = load_config(arguments);
@@ -217,7 +231,7 @@ static int run_test(const struct arguments *arguments)
 
 	if (!config)
 		return EXIT_FAILURE;
-	problems = test_mounts(config);
+	problems = test_mounts(config) + test_control_group(config);
 	if (problems == 0)
 		printf("%s: configuration is valid (%u mount%s)\n",
 		       config->path, config->mounts->len,

@@ -134,6 +134,28 @@ static void test_check_unknown_user(void **state)
 	g_free(mountpoint);
 }
 
+/* So must the group that control-group names. */
+static void test_check_unknown_control_group(void **state)
+{
+	struct cli_fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "hello");
+	char *text = g_strdup_printf("[daemon]\ncontrol-group = "
+				     "no-such-group-here\n"
+				     "[mount hello]\nplugin = hello\n"
+				     "mountpoint = %s\n",
+				     mountpoint);
+	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
+					  fixture->config, test_plugin_dir());
+
+	test_write_file(fixture->config, text);
+	assert_int_equal(run_fusehostd(fixture, arguments), 1);
+	assert_output_has(fixture, "[daemon] control-group: no such group "
+				   "'no-such-group-here'");
+	g_free(arguments);
+	g_free(text);
+	g_free(mountpoint);
+}
+
 static void test_check_missing_config(void **state)
 {
 	struct cli_fixture *fixture = *state;
@@ -321,6 +343,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_valid_config, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check_reports_each_problem,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_unknown_control_group,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_unknown_user, setup,
 						teardown),
