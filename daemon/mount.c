@@ -345,6 +345,10 @@ static int mount_setup(struct mount *mount)
 	const struct mount_config *config = mount->config;
 	int result;
 
+	/* Before the lock: see mountpoint_verify(). */
+	result = mountpoint_verify(config->mountpoint, config->name);
+	if (result < 0)
+		return result;
 	result = mount_session_open(mount);
 	if (result < 0)
 		return result;
@@ -405,10 +409,15 @@ static int mount_for_child(struct mount *mount, int *fuse_fd)
 {
 	static const struct fuse_operations nothing;
 	const struct mount_config *config = mount->config;
-	struct fuse *fuse = new_session(config, &nothing, NULL);
+	struct fuse *fuse;
 	int dup_error = 0;
 	int result;
 
+	/* Before the lock: see mountpoint_verify(). */
+	result = mountpoint_verify(config->mountpoint, config->name);
+	if (result < 0)
+		return result;
+	fuse = new_session(config, &nothing, NULL);
 	if (!fuse) {
 		log_refused_options(config);
 		return -EINVAL;

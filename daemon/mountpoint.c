@@ -161,13 +161,28 @@ char *mountpoint_check(const char *path)
 	return problem;
 }
 
-int mountpoint_prepare(const char *path, const char *mount_name)
+/* Whether a FUSE filesystem is mounted right at `path`, which then only
+ * a probe in a child process may touch. */
+static bool fuse_mounted_at(const char *path)
+{
+	GPtrArray *entries = mountinfo_read();
+	const struct mountinfo_entry *top =
+		entries ? mountinfo_find_top(entries, path) : NULL;
+	bool fuse = top && mountinfo_is_fuse(top);
+
+	if (entries)
+		g_ptr_array_unref(entries);
+	return fuse;
+}
+
+int mountpoint_verify(const char *path, const char *mount_name)
 {
 	char *problem;
-	int result = detach_stale_mounts(path, mount_name);
 
-	if (result < 0)
-		return result;
+	/* A directory that was a mountpoint before: mountpoint_prepare()
+	 * detaches what is stale there. */
+	if (fuse_mounted_at(path))
+		return 0;
 	problem = mountpoint_check(path);
 	if (problem) {
 		log_error(mount_name, "%s", problem);
@@ -175,4 +190,9 @@ int mountpoint_prepare(const char *path, const char *mount_name)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+int mountpoint_prepare(const char *path, const char *mount_name)
+{
+	return detach_stale_mounts(path, mount_name);
 }

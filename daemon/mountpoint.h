@@ -3,9 +3,18 @@
 #ifndef FUSEHOST_MOUNTPOINT_H
 #define FUSEHOST_MOUNTPOINT_H
 
-/* Returns 0 when `path` can be mounted on, or a negative errno after
- * logging the cause under `mount_name`.  Never call it for a path this
- * process serves. */
+/* Check that `path` can be mounted on (mountpoint_check), unless a FUSE
+ * filesystem is mounted there, which mountpoint_prepare() deals with.
+ * Returns 0, or a negative errno after logging the cause under
+ * `mount_name`.  It looks at the path itself: call it without holding
+ * anything other mounts wait for, since a path under a filesystem that
+ * hangs hangs the caller.  Never call it for a path this process serves. */
+int mountpoint_verify(const char *path, const char *mount_name);
+
+/* Detach stale FUSE mounts at `path` (probing them from a child process,
+ * which alone may hang).  Returns 0 when it can be mounted on, or a
+ * negative errno after logging the cause under `mount_name`.  Never call
+ * it for a path this process serves. */
 int mountpoint_prepare(const char *path, const char *mount_name);
 
 /* Check only that `path` exists, is a directory and is the real path (no
