@@ -310,9 +310,8 @@ static int wait_started_briefly(struct mount *mount, int64_t deadline_ms)
 static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 			   bool boot)
 {
-	bool required_failed = false;
-
 	int64_t deadline_ms = g_get_monotonic_time() / 1000 + START_WAIT_MS;
+	bool required_failed = false;
 
 	for (guint i = 0; i < mounts->len; i++)
 		mount_start(mounts->pdata[i]);
