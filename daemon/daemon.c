@@ -124,6 +124,17 @@ static void report_status(struct daemon *daemon, bool ready,
 	g_free(status);
 }
 
+/* Keeps the status systemd shows true between boot and reloads; not
+ * logged, since the events themselves are. */
+static void status_changed(void *data)
+{
+	struct daemon *daemon = data;
+	char *status = supervisor_status(daemon->supervisor);
+
+	notify_status(status);
+	g_free(status);
+}
+
 static void start_metrics(struct daemon *daemon)
 {
 	const char *listen =
@@ -384,6 +395,7 @@ int daemon_run(struct config *config, const char *run_command)
 		watchdog_source = g_timeout_add(watchdog_usec / 1000,
 						on_watchdog, NULL);
 
+	supervisor_on_change(daemon.supervisor, status_changed, &daemon);
 	if (!supervisor_start(daemon.supervisor)) {
 		daemon.exit_status = EXIT_FAILURE;
 		goto stop;

@@ -39,6 +39,8 @@ struct supervisor {
 	unsigned next_mount_id;
 	GMutex lock;       /* guards the array, not the mounts */
 	GPtrArray *mounts; /* struct mount *, in config order */
+	void (*on_change)(void *data); /* see supervisor_on_change() */
+	void *on_change_data;
 };
 
 /* What a mount thread reports.  By the time the main thread reads it the
@@ -142,6 +144,19 @@ static struct mount *find_mount(struct supervisor *supervisor,
 	return NULL;
 }
 
+void supervisor_on_change(struct supervisor *supervisor,
+			  void (*on_change)(void *data), void *data)
+{
+	supervisor->on_change = on_change;
+	supervisor->on_change_data = data;
+}
+
+static void changed(struct supervisor *supervisor)
+{
+	if (supervisor->on_change)
+		supervisor->on_change(supervisor->on_change_data);
+}
+
 static gboolean handle_mount_event(gpointer data)
 {
 	struct mount_event *event = data;
@@ -171,6 +186,7 @@ static gboolean handle_mount_event(gpointer data)
 	} else {
 		mount->served_since = g_get_monotonic_time();
 	}
+	changed(event->supervisor);
 	return G_SOURCE_REMOVE;
 }
 
@@ -616,6 +632,7 @@ void supervisor_check_mount_table(struct supervisor *supervisor)
 		log_info(mount->config->name, "mount is down");
 		mount->failures++;
 		schedule_restart(supervisor, mount);
+		changed(supervisor);
 	}
 	g_ptr_array_unref(table);
 }

@@ -52,6 +52,11 @@ int supervisor_set_trace(struct supervisor *supervisor, const char *name,
 /* "3 of 4 mounts serving; failed: scratch" */
 char *supervisor_status(struct supervisor *supervisor);
 
+/* Have `on_change` called (in the main thread) whenever a mount comes up
+ * or goes down on its own: a restart, a loss, a slow start that ends. */
+void supervisor_on_change(struct supervisor *supervisor,
+			  void (*on_change)(void *data), void *data);
+
 /* The mounts (struct mount *), for reading under the lock. */
 GPtrArray *supervisor_lock(struct supervisor *supervisor);
 void supervisor_unlock(struct supervisor *supervisor);

@@ -1,5 +1,6 @@
 /* Integration tests of fusehostd as a service: the sd_notify sequence seen
- * by a NOTIFY_SOCKET of the test's own, reload by difference (with a file
+ * by a NOTIFY_SOCKET of the test's own (with the status following a mount
+ * that goes down and comes back), reload by difference (with a file
  * held open in a mount that must not be touched), mounts that heal after
  * being unmounted from outside, and the systemd unit passing
  * systemd-analyze verify. */
@@ -101,6 +102,11 @@ static void test_notify_sequence(void **state)
 	g_free(message);
 	g_free(expect_notification(fd, "WATCHDOG=1"));
 	g_free(expect_notification(fd, "WATCHDOG=1"));
+
+	/* The status follows a mount that goes down and comes back. */
+	assert_int_equal(test_shell("fusermount3 -u %s", mountpoint), 0);
+	g_free(expect_notification(fd, "STATUS=0 of 1 mounts serving"));
+	g_free(expect_notification(fd, "STATUS=1 of 1 mounts serving"));
 
 	kill(fixture->daemon->pid, SIGHUP);
 	message = expect_notification(fd, "RELOADING=1");
