@@ -36,6 +36,18 @@
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Waits on it end at times of CLOCK_MONOTONIC, as g_get_monotonic_time()
+ * counts them, so that setting the clock cannot stretch or cut them. */
+static void init_monotonic_cond(pthread_cond_t *cond)
+{
+	pthread_condattr_t attributes;
+
+	pthread_condattr_init(&attributes);
+	pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attributes);
+	pthread_condattr_destroy(&attributes);
+}
+
 struct mount *mount_new(const struct mount_config *config,
 			struct plugin *plugin)
 {
@@ -48,7 +60,7 @@ struct mount *mount_new(const struct mount_config *config,
 	mount->api.config = config;
 	mount->api.plugin = plugin;
 	pthread_mutex_init(&mount->lock, NULL);
-	pthread_cond_init(&mount->changed, NULL);
+	init_monotonic_cond(&mount->changed);
 	mount->state = MOUNT_FAILED;
 	mount->start_error = -EINVAL;
 	mount->wanted = true;
@@ -340,6 +352,26 @@ void mount_session_close(struct mount *mount)
 	close_instance(mount);
 }
 
+/* Under table_lock: detach what is stale at the mountpoint, mount `fuse`
+ * there and note which kernel mount it is.  Returns 0, or a negative
+ * errno after logging the cause. */
+static int mount_kernel_locked(struct mount *mount, struct fuse *fuse)
+{
+	const struct mount_config *config = mount->config;
+	int result = mountpoint_prepare(config->mountpoint, config->name);
+
+	if (result == 0 && fuse_mount(fuse, config->mountpoint) != 0) {
+		log_error(config->name,
+			  "cannot mount at %s (libfuse's reason is logged "
+			  "just before)",
+			  config->mountpoint);
+		result = -EIO;
+	}
+	if (result == 0)
+		record_kernel_mount(mount);
+	return result;
+}
+
 static int mount_setup(struct mount *mount)
 {
 	const struct mount_config *config = mount->config;
@@ -354,16 +386,7 @@ static int mount_setup(struct mount *mount)
 		return result;
 
 	pthread_mutex_lock(&table_lock);
-	result = mountpoint_prepare(config->mountpoint, config->name);
-	if (result == 0 && fuse_mount(mount->fuse, config->mountpoint) != 0) {
-		log_error(config->name,
-			  "cannot mount at %s (libfuse's reason is logged "
-			  "just before)",
-			  config->mountpoint);
-		result = -EIO;
-	}
-	if (result == 0)
-		record_kernel_mount(mount);
+	result = mount_kernel_locked(mount, mount->fuse);
 	pthread_mutex_unlock(&table_lock);
 
 	if (result < 0)
@@ -423,16 +446,8 @@ static int mount_for_child(struct mount *mount, int *fuse_fd)
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&table_lock);
-	result = mountpoint_prepare(config->mountpoint, config->name);
-	if (result == 0 && fuse_mount(fuse, config->mountpoint) != 0) {
-		log_error(config->name,
-			  "cannot mount at %s (libfuse's reason is logged "
-			  "just before)",
-			  config->mountpoint);
-		result = -EIO;
-	}
+	result = mount_kernel_locked(mount, fuse);
 	if (result == 0) {
-		record_kernel_mount(mount);
 		/* Above the descriptors the child gets, so that handing them
 		 * over cannot overwrite one with another. */
 		*fuse_fd = fcntl(fuse_session_fd(fuse_get_session(fuse)),
@@ -555,12 +570,12 @@ int mount_start(struct mount *mount)
 	return 0;
 }
 
-static void deadline_after_ms(struct timespec *deadline, long ms)
+/* `deadline_ms` (g_get_monotonic_time() / 1000) as a time to wait on
+ * mount->changed until. */
+static struct timespec cond_deadline(int64_t deadline_ms)
 {
-	clock_gettime(CLOCK_REALTIME, deadline);
-	deadline->tv_nsec += ms * 1000000L;
-	deadline->tv_sec += deadline->tv_nsec / 1000000000L;
-	deadline->tv_nsec %= 1000000000L;
+	return (struct timespec){ .tv_sec = deadline_ms / 1000,
+				  .tv_nsec = deadline_ms % 1000 * 1000000L };
 }
 
 int mount_wait_started(struct mount *mount)
@@ -583,18 +598,13 @@ int mount_wait_started(struct mount *mount)
 int mount_wait_started_until(struct mount *mount, int64_t deadline_ms)
 {
 	bool starting;
+	struct timespec deadline = cond_deadline(deadline_ms);
 
 	pthread_mutex_lock(&mount->lock);
 	while (mount->state == MOUNT_STARTING &&
-	       g_get_monotonic_time() / 1000 < deadline_ms) {
-		struct timespec deadline;
-
-		/* The condition's clock is the wall clock, which may jump:
-		 * look at the monotonic one often instead. */
-		deadline_after_ms(&deadline, WAKE_INTERVAL_MS);
-		pthread_cond_timedwait(&mount->changed, &mount->lock,
-				       &deadline);
-	}
+	       pthread_cond_timedwait(&mount->changed, &mount->lock,
+				      &deadline) != ETIMEDOUT)
+		;
 	starting = mount->state == MOUNT_STARTING;
 	pthread_mutex_unlock(&mount->lock);
 	return starting ? -EINPROGRESS : mount_wait_started(mount);
@@ -649,14 +659,14 @@ static bool wake_until_returned(struct mount *mount, int64_t deadline_ms)
 	pthread_mutex_lock(&mount->lock);
 	while (!atomic_load(&mount->loop_returned) &&
 	       g_get_monotonic_time() / 1000 < deadline_ms) {
-		struct timespec deadline;
+		struct timespec next_wake = cond_deadline(
+			g_get_monotonic_time() / 1000 + WAKE_INTERVAL_MS);
 
 		/* The first signal can arrive just before the loop starts
 		 * sleeping, so keep sending until it has returned. */
 		wake_locked(mount);
-		deadline_after_ms(&deadline, WAKE_INTERVAL_MS);
 		pthread_cond_timedwait(&mount->changed, &mount->lock,
-				       &deadline);
+				       &next_wake);
 	}
 	returned = atomic_load(&mount->loop_returned);
 	pthread_mutex_unlock(&mount->lock);
