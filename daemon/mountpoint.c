@@ -65,7 +65,7 @@ static enum probe_result probe_fuse_mount(const char *path)
 }
 
 /* Detach stale FUSE mounts at `path` until none is on top. */
-static int detach_stale_mounts(const char *path, const char *mount_name)
+int mountpoint_prepare(const char *path, const char *mount_name)
 {
 	for (int round = 0; round < MAX_DETACHES; round++) {
 		GPtrArray *entries = mountinfo_read();
@@ -190,9 +190,4 @@ int mountpoint_verify(const char *path, const char *mount_name)
 		return -ENOENT;
 	}
 	return 0;
-}
-
-int mountpoint_prepare(const char *path, const char *mount_name)
-{
-	return detach_stale_mounts(path, mount_name);
 }
