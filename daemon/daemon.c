@@ -160,16 +160,32 @@ static const char *settings_for_next_start(const struct config *old,
 	return NULL;
 }
 
+/* A reload that changed nothing: systemd's status says `why`, and the
+ * control request that asked (if one did) gets `text`. */
+static int reload_failed(struct daemon *daemon, const char *why,
+			 char *text, char **message)
+{
+	char *suffix = g_strconcat("; last reload failed: ", why, NULL);
+
+	report_status(daemon, true, suffix);
+	g_free(suffix);
+	if (message)
+		*message = text;
+	else
+		g_free(text);
+	return -EINVAL;
+}
+
 /* SIGHUP or a control request: apply the configuration by difference.
- * Returns 0, or -EINVAL with *message when the new one is invalid. */
+ * Returns 0, or -EINVAL with *message when it cannot be applied. */
 static int reload(void *data, char **message)
 {
 	struct daemon *daemon = data;
-	char *old_listen = g_strdup(
-		supervisor_config(daemon->supervisor)->daemon.metrics_listen);
+	const struct config *current = supervisor_config(daemon->supervisor);
 	struct config *fresh;
 	char *refusal = NULL;
 	const char *restart_only;
+	bool metrics_moved;
 
 	notify_reloading();
 	log_info(NULL, "reloading the configuration");
@@ -177,34 +193,28 @@ static int reload(void *data, char **message)
 	if (!fresh) {
 		log_error(NULL, "configuration invalid; everything stays as "
 				"it was");
-		report_status(daemon, true,
-			      "; last reload failed: configuration invalid");
-		g_free(old_listen);
-		if (message)
-			*message = g_strdup("configuration invalid; nothing "
-					    "changed (see the daemon's log)");
-		return -EINVAL;
+		return reload_failed(daemon, "configuration invalid",
+				     g_strdup("configuration invalid; nothing "
+					      "changed (see the daemon's "
+					      "log)"),
+				     message);
 	}
-	restart_only = settings_for_next_start(
-		supervisor_config(daemon->supervisor), fresh);
+	/* Compared now: the current config is gone once the fresh one is
+	 * applied. */
+	metrics_moved = strcmp(current->daemon.metrics_listen,
+			       fresh->daemon.metrics_listen) != 0;
+	restart_only = settings_for_next_start(current, fresh);
 	if (supervisor_reload(daemon->supervisor, fresh, &refusal) < 0) {
 		config_free(fresh);
-		report_status(daemon, true,
-			      "; last reload failed: a mount's new plugin "
-			      "cannot be used");
-		g_free(old_listen);
-		if (message)
-			*message = refusal;
-		else
-			g_free(refusal);
-		return -EINVAL;
+		return reload_failed(daemon,
+				     "a mount's new plugin cannot be used",
+				     refusal, message);
 	}
-	if (strcmp(old_listen, fresh->daemon.metrics_listen) != 0) {
+	if (metrics_moved) {
 		metrics_server_stop(daemon->metrics);
 		daemon->metrics = NULL;
 		start_metrics(daemon);
 	}
-	g_free(old_listen);
 	if (restart_only)
 		log_warning(NULL, "%s changed: that applies when fusehostd "
 				  "starts again",
