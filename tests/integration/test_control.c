@@ -60,14 +60,15 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void serve(struct control_fixture *fixture, const char *daemon_extra)
+/* Start fusehostd with the control socket, `daemon_extra` in [daemon]
+ * and `mount` (the group of mount h, at fixture->mountpoint), and wait
+ * until h serves and the socket is there. */
+static void serve_mount(struct control_fixture *fixture,
+			const char *daemon_extra, const char *mount)
 {
-	char *text = g_strdup_printf("[daemon]\ncontrol-socket = %s\n%s"
-				     "[mount h]\nplugin = hello\n"
-				     "mountpoint = %s\nrestart = no\n",
+	char *text = g_strdup_printf("[daemon]\ncontrol-socket = %s\n%s%s",
 				     fixture->socket,
-				     daemon_extra ? daemon_extra : "",
-				     fixture->mountpoint);
+				     daemon_extra ? daemon_extra : "", mount);
 	char *dropins = test_subdir(fixture->dir, "fusehost.d");
 	char *dropin = test_path(dropins, "00-test.conf");
 
@@ -81,6 +82,16 @@ static void serve(struct control_fixture *fixture, const char *daemon_extra)
 	g_free(dropin);
 	g_free(dropins);
 	g_free(text);
+}
+
+static void serve(struct control_fixture *fixture, const char *daemon_extra)
+{
+	char *mount = g_strdup_printf("[mount h]\nplugin = hello\n"
+				      "mountpoint = %s\nrestart = no\n",
+				      fixture->mountpoint);
+
+	serve_mount(fixture, daemon_extra, mount);
+	g_free(mount);
 }
 
 /* Run `fusehostctl ARGUMENTS` (optionally as another user); returns its
@@ -190,23 +201,14 @@ static void test_unmount_during_restart(void **state)
 	struct control_fixture *fixture = *state;
 	char *flag = test_path(fixture->dir, "slow-open");
 	char *plugin = test_plugin_path("misbehave");
-	char *dropins = test_subdir(fixture->dir, "fusehost.d");
-	char *dropin = test_path(dropins, "00-test.conf");
-	char *text = g_strdup_printf(
-		"[daemon]\ncontrol-socket = %s\n"
+	char *mount = g_strdup_printf(
 		"[mount h]\nplugin = %s\nmountpoint = %s\n"
 		"restart = always\nrestart-sec = 0\nsleep-ms = 1500\n"
 		"open-sleep-file = %s\n",
-		fixture->socket, plugin, fixture->mountpoint, flag);
+		plugin, fixture->mountpoint, flag);
 	const char *const expected[] = { "unmounted from outside", NULL };
 
-	test_write_file(dropin, "[daemon]\nmetrics-listen =\n");
-	test_write_file(fixture->config, text);
-	fixture->daemon = fusehostd_start(fixture->config, NULL);
-	assert_true(wait_for_fuse_mount(fixture->mountpoint, START_TIMEOUT_MS));
-	for (int i = 0; i < 500 && access(fixture->socket, F_OK) < 0; i++)
-		usleep(10 * 1000);
-
+	serve_mount(fixture, NULL, mount);
 	test_write_file(flag, "");
 	assert_int_equal(test_shell("fusermount3 -u %s", fixture->mountpoint),
 			 0);
@@ -224,9 +226,7 @@ static void test_unmount_during_restart(void **state)
 					STOP_TIMEOUT_MS),
 			 0);
 	fusehostd_assert_log_clean(fixture->daemon, expected);
-	g_free(text);
-	g_free(dropin);
-	g_free(dropins);
+	g_free(mount);
 	g_free(plugin);
 	g_free(flag);
 }
