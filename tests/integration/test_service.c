@@ -342,6 +342,38 @@ static void test_reload_checks_plugins_first(void **state)
 	g_free(mountpoint);
 }
 
+/* --plugin-dir wins over the file's plugin-dir, after a reload too: a
+ * mount added by the reload loads its plugin from there. */
+static void test_reload_keeps_plugin_dir(void **state)
+{
+	struct fixture *fixture = *state;
+	char *first = test_subdir(fixture->dir, "first");
+	char *second = test_subdir(fixture->dir, "second");
+	char *first_group = mount_group("first", "hello", first, NULL);
+	char *second_group = mount_group("second", "hello", second, NULL);
+	char *one = g_strconcat("[daemon]\nplugin-dir = /nonexistent\n",
+				first_group, NULL);
+	char *two = g_strconcat(one, second_group, NULL);
+
+	test_write_file(fixture->config, one);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_log_soon(fixture, "1 of 1 mounts serving");
+	test_write_file(fixture->config, two);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_log_soon(fixture, "2 of 2 mounts serving");
+	assert_true(is_fuse_mounted(second));
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	g_free(two);
+	g_free(one);
+	g_free(second_group);
+	g_free(first_group);
+	g_free(second);
+	g_free(first);
+}
+
 /* Unmounted from outside (fusermount3 -u; umount -l with a file open):
  * the mount is noticed gone, counted, and serves again.  A bystander
  * mount, checked against the same reads of the mount table, is left
@@ -449,6 +481,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_reload_checks_plugins_first, fixture_setup,
 			fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_plugin_dir,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_mounts_heal, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_unit_verifies, fixture_setup,
