@@ -94,6 +94,11 @@ struct passthrough {
 	struct fusehost_mount *mount;
 	char *root;  /* as configured, for messages */
 	int root_fd; /* O_PATH */
+	/* The mounts of this daemon found below the root at init, relative
+	 * to it ("a/b"), NULL-terminated; NULL if none.  The mirror does not
+	 * enter them (see passthrough_fence_served()).  Read-only after
+	 * init. */
+	char **fenced;
 	enum passthrough_cache cache;
 	int64_t timeout;
 	bool writeback_wanted;
@@ -118,6 +123,7 @@ struct passthrough_dir {
 	DIR *dp;
 	struct dirent *entry; /* read but not yet passed on */
 	off_t offset;	      /* telldir() of where dp is */
+	char *relative;	      /* below the root; only if the mount fences */
 };
 
 /* A path as a directory and a name in it. */
@@ -162,6 +168,21 @@ static int passthrough_open_beneath(int root_fd, const char *relative)
 	return fd < 0 ? -errno : (int)fd;
 }
 
+/* Whether `relative` (below the root, no leading slash) is at or below a
+ * fenced mount. */
+static bool passthrough_fenced(const struct passthrough *pt,
+			       const char *relative)
+{
+	for (char *const *f = pt->fenced; f && *f; f++) {
+		size_t length = strlen(*f);
+
+		if (strncmp(relative, *f, length) == 0 &&
+		    (relative[length] == '\0' || relative[length] == '/'))
+			return true;
+	}
+	return false;
+}
+
 static int passthrough_at(const char *path, struct passthrough_at *at)
 {
 	struct passthrough *pt = passthrough_instance();
@@ -180,6 +201,8 @@ static int passthrough_at(const char *path, struct passthrough_at *at)
 		at->name = ".";
 		return 0;
 	}
+	if (pt->fenced && passthrough_fenced(pt, relative))
+		return -EXDEV;
 	slash = strrchr(relative, '/');
 	if (!slash) {
 		at->name = relative;
@@ -1536,8 +1559,37 @@ static struct passthrough_dir *passthrough_dir(struct fuse_file_info *fi)
 	return (struct passthrough_dir *)(uintptr_t)fi->fh;
 }
 
+/* Whether `name` in the directory `relative` is a fenced mount. */
+static bool passthrough_fenced_entry(const struct passthrough *pt,
+				     const char *relative, const char *name)
+{
+	size_t length = strlen(relative);
+
+	for (char *const *f = pt->fenced; f && *f; f++) {
+		const char *rest = *f;
+
+		if (length) {
+			if (strncmp(rest, relative, length) != 0 ||
+			    rest[length] != '/')
+				continue;
+			rest += length + 1;
+		}
+		if (strcmp(rest, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void passthrough_dir_free(struct passthrough_dir *d)
+{
+	closedir(d->dp);
+	free(d->relative);
+	free(d);
+}
+
 static int passthrough_opendir(const char *path, struct fuse_file_info *fi)
 {
+	struct passthrough *pt = passthrough_instance();
 	struct passthrough_dir *d;
 	struct passthrough_at at;
 	int err, fd;
@@ -1564,6 +1616,14 @@ static int passthrough_opendir(const char *path, struct fuse_file_info *fi)
 		free(d);
 		return err;
 	}
+	/* For readdir, which is given no path (nullpath_ok). */
+	if (pt->fenced) {
+		d->relative = strdup(path + strspn(path, "/"));
+		if (!d->relative) {
+			passthrough_dir_free(d);
+			return -ENOMEM;
+		}
+	}
 	fi->fh = (uint64_t)(uintptr_t)d;
 	return 0;
 }
@@ -1576,6 +1636,7 @@ static int passthrough_readdir(const char *path, void *buffer,
 			       struct fuse_file_info *fi,
 			       enum fuse_readdir_flags flags)
 {
+	struct passthrough *pt = passthrough_instance();
 	struct passthrough_dir *d = passthrough_dir(fi);
 
 	(void)path;
@@ -1598,7 +1659,11 @@ static int passthrough_readdir(const char *path, void *buffer,
 				break;
 			}
 		}
+		/* A fenced mount is listed, never looked into. */
 		if ((flags & FUSE_READDIR_PLUS) &&
+		    !(d->relative &&
+		      passthrough_fenced_entry(pt, d->relative,
+					       d->entry->d_name)) &&
 		    fstatat(dirfd(d->dp), d->entry->d_name, &st,
 			    AT_SYMLINK_NOFOLLOW) == 0) {
 			fill = FUSE_FILL_DIR_PLUS;
@@ -1621,8 +1686,7 @@ static int passthrough_releasedir(const char *path, struct fuse_file_info *fi)
 	struct passthrough_dir *d = passthrough_dir(fi);
 
 	(void)path;
-	closedir(d->dp);
-	free(d);
+	passthrough_dir_free(d);
 	return 0;
 }
 
@@ -1936,6 +2000,71 @@ out:
 	return err;
 }
 
+/* Where `mountpoint` is below `root` ("a/b"), or NULL if it is not
+ * strictly below it. */
+static const char *passthrough_below(const char *root, const char *mountpoint)
+{
+	size_t length = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return mountpoint[1] ? mountpoint + 1 : NULL;
+	if (strncmp(mountpoint, root, length) == 0 &&
+	    mountpoint[length] == '/' && mountpoint[length + 1])
+		return mountpoint + length + 1;
+	return NULL;
+}
+
+/* A mount of this daemon below the root, this mount's own included, is
+ * listed but never entered: a worker that looks into a mount of its own
+ * daemon waits for another worker, and a mount that shows itself inside
+ * itself does so at every depth, so that a deep enough path (or a find)
+ * takes every thread and the mount hangs for good.  Two mounts that show
+ * each other are cut by the later one: the mounts are read here, at init,
+ * when this mount and every earlier one are in the table. */
+static void passthrough_fence_served(struct passthrough *pt)
+{
+	char proc[PASSTHROUGH_PROC_FD_SIZE];
+	char root[PATH_MAX];
+	size_t count = 0;
+	char **served;
+	ssize_t length;
+
+	passthrough_proc_fd(pt->root_fd, proc);
+	length = readlink(proc, root, sizeof(root) - 1);
+	served = passthrough_served_mounts();
+	if (length <= 0 || !served) {
+		fusehost_log(pt->mount, FUSEHOST_LOG_WARNING,
+			     "cannot tell which mounts of fusehostd are "
+			     "inside root %s (%s); the mirror enters them, "
+			     "and one that leads back to this mount hangs it",
+			     pt->root, strerror(errno));
+		passthrough_free_strings(served);
+		return;
+	}
+	root[length] = '\0';
+	/* Kept in place: served[] is NULL-terminated and at least as long. */
+	for (char **m = served; *m; m++) {
+		char *mountpoint = *m;
+		const char *below = passthrough_below(root, mountpoint);
+		char *relative = below ? strdup(below) : NULL;
+
+		if (relative) {
+			fusehost_log(pt->mount, FUSEHOST_LOG_INFO,
+				     "%s, a mount of fusehostd, is inside "
+				     "root %s: it is listed but not entered "
+				     "(looking into it fails with EXDEV)",
+				     mountpoint, pt->root);
+			served[count++] = relative;
+		}
+		free(mountpoint);
+	}
+	served[count] = NULL;
+	if (count)
+		pt->fenced = served;
+	else
+		free(served);
+}
+
 /* Whether the option list (comma-separated) has `name`. */
 static bool passthrough_has_option(const char *options, const char *name)
 {
@@ -2062,6 +2191,7 @@ static void *passthrough_init(struct fuse_conn_info *conn,
 	pt->egid = getegid();
 	pt->as_root = passthrough_can_chown();
 	passthrough_check_permissions(pt);
+	passthrough_fence_served(pt);
 	return fuse_get_context()->private_data;
 }
 
@@ -2106,6 +2236,7 @@ static void passthrough_close_instance(void *instance)
 	}
 	pthread_mutex_destroy(&pt->hidden_lock);
 	pthread_mutex_destroy(&pt->locks_lock);
+	passthrough_free_strings(pt->fenced);
 	close(pt->root_fd);
 	free(pt->root);
 	free(pt);

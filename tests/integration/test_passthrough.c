@@ -1,8 +1,9 @@
 /* Integration tests of the passthrough plugin through the real daemon,
  * mirroring a tmpfs: the POSIX conformance suite, data that matches the
  * backing files byte for byte, files created by an unprivileged caller
- * belonging to that caller, and a root inside one of the daemon's own
- * mounts refused while the other mounts serve. */
+ * belonging to that caller, a root inside one of the daemon's own
+ * mounts refused while the other mounts serve, and the daemon's mounts
+ * inside the root (the mirror's own too) never entered. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <glib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -259,6 +261,78 @@ static void test_root_inside_own_mount_refused(void **state)
 	g_free(hello);
 }
 
+/* Mounts of the daemon inside the root, the mirror's own mountpoint among
+ * them, are listed but not entered: looking into one fails with EXDEV at
+ * once.  Entering its own mount, the mirror showed itself at every depth,
+ * and a path as deep as the mount has threads hung the mount for good. */
+static void test_served_mounts_inside_root_fenced(void **state)
+{
+	struct fixture *fixture = *state;
+	char *backing = test_subdir(fixture->dir, "backing");
+	char *mirror, *memfs, *first, *second, *file, *deep;
+	struct stat st;
+
+	assert_int_equal(mount("tmpfs", backing, "tmpfs", 0, "size=16M"), 0);
+	mirror = test_subdir(backing, "view");
+	memfs = test_subdir(backing, "mem");
+	file = test_path(backing, "file");
+	test_write_file(file, "hi\n");
+	first = g_strdup_printf("[mount mem]\nplugin = memfs\n"
+				"mountpoint = %s\n",
+				memfs);
+	second = g_strdup_printf("%s[mount mirror]\nplugin = passthrough\n"
+				 "mountpoint = %s\nroot = %s\nthreads = 2\n"
+				 "options = default_permissions\n",
+				 first, mirror, backing);
+	/* A reload, so that mem surely serves when the mirror starts. */
+	test_write_file(fixture->config, first);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_true(wait_for_fuse_mount(memfs, START_TIMEOUT_MS));
+	test_write_file(fixture->config, second);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_true(wait_for_fuse_mount(mirror, START_TIMEOUT_MS));
+
+	assert_int_equal(test_shell("[ \"$(ls %s | tr '\\n' ' ')\" = "
+				    "'file mem view ' ] && "
+				    "[ \"$(cat %s/file)\" = hi ]",
+				    mirror, mirror),
+			 0);
+	for (const char *const *name = (const char *const[]){ "view", "mem",
+							      NULL };
+	     *name; name++) {
+		char *inside = g_strdup_printf("%s/%s", mirror, *name);
+
+		errno = 0;
+		assert_int_equal(stat(inside, &st), -1);
+		assert_int_equal(errno, EXDEV);
+		g_free(inside);
+	}
+	/* Deeper than the mount has threads. */
+	deep = g_strdup_printf("%s/view/view/view/view/view/file", mirror);
+	errno = 0;
+	assert_int_equal(stat(deep, &st), -1);
+	assert_int_equal(errno, EXDEV);
+	assert_int_equal(test_shell("timeout 60 find %s > /dev/null 2>&1; "
+				    "[ $? -ne 124 ]",
+				    mirror),
+			 0);
+	assert_int_equal(stat(file, &st), 0);
+
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_logged(fixture->daemon, "is inside root");
+	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	umount(backing);
+	g_free(deep);
+	g_free(second);
+	g_free(first);
+	g_free(file);
+	g_free(memfs);
+	g_free(mirror);
+	g_free(backing);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +354,9 @@ int main(void)
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_root_inside_own_mount_refused, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_served_mounts_inside_root_fenced, fixture_setup,
 			fixture_teardown),
 	};
 
