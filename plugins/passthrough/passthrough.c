@@ -94,6 +94,7 @@ struct passthrough {
 	struct fusehost_mount *mount;
 	char *root;  /* as configured, for messages */
 	int root_fd; /* O_PATH */
+	dev_t root_dev;
 	/* The mounts of this daemon found below the root at init, relative
 	 * to it ("a/b"), NULL-terminated; NULL if none.  The mirror does not
 	 * enter them (see passthrough_fence_served()).  Read-only after
@@ -124,6 +125,7 @@ struct passthrough_dir {
 	struct dirent *entry; /* read but not yet passed on */
 	off_t offset;	      /* telldir() of where dp is */
 	char *relative;	      /* below the root; only if the mount fences */
+	dev_t dev;	      /* of the directory, for its entries' numbers */
 };
 
 /* A path as a directory and a name in it. */
@@ -916,14 +918,30 @@ static int passthrough_flock(const char *path, struct fuse_file_info *fi,
 
 /* ---- Attributes --------------------------------------------------------- */
 
-static int passthrough_getattr(const char *path, struct stat *st,
-			       struct fuse_file_info *fi)
+/* Inode numbers are unique within one filesystem, and the mount shows
+ * one: a file of another filesystem mounted below the root (root = /
+ * takes in /home, /proc, ...) can have the number of one of the root's,
+ * the root directories of two filesystems often do, and find and du then
+ * see a directory loop, cp -a and tar a hard link.  So a number from
+ * another filesystem gets high bits of its own from the device, as
+ * overlayfs's xino does; one from the root's filesystem is kept.  Within
+ * one device the mapping is one to one (an exclusive or). */
+static ino_t passthrough_ino(const struct passthrough *pt, dev_t dev,
+			     ino_t ino)
+{
+	uint64_t tag;
+
+	if (dev == pt->root_dev)
+		return ino;
+	tag = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) >> 48;
+	return (ino_t)((uint64_t)ino ^ ((tag | 0x8000) << 48));
+}
+
+static int passthrough_stat_path(const char *path, struct stat *st)
 {
 	struct passthrough_at at;
 	int err, fd;
 
-	if (fi)
-		return fstat((int)fi->fh, st) ? -errno : 0;
 	fd = passthrough_hidden_get(path);
 	if (fd != -ENOENT) {
 		if (fd < 0)
@@ -938,6 +956,21 @@ static int passthrough_getattr(const char *path, struct stat *st,
 	if (fstatat(at.dirfd, at.name, st, AT_SYMLINK_NOFOLLOW))
 		err = -errno;
 	passthrough_at_done(&at);
+	return err;
+}
+
+static int passthrough_getattr(const char *path, struct stat *st,
+			       struct fuse_file_info *fi)
+{
+	int err;
+
+	if (fi)
+		err = fstat((int)fi->fh, st) ? -errno : 0;
+	else
+		err = passthrough_stat_path(path, st);
+	if (!err)
+		st->st_ino = passthrough_ino(passthrough_instance(),
+					     st->st_dev, st->st_ino);
 	return err;
 }
 
@@ -1592,6 +1625,7 @@ static int passthrough_opendir(const char *path, struct fuse_file_info *fi)
 	struct passthrough *pt = passthrough_instance();
 	struct passthrough_dir *d;
 	struct passthrough_at at;
+	struct stat st;
 	int err, fd;
 
 	err = passthrough_at(path, &at);
@@ -1609,6 +1643,13 @@ static int passthrough_opendir(const char *path, struct fuse_file_info *fi)
 		close(fd);
 		return -ENOMEM;
 	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		free(d);
+		return err;
+	}
+	d->dev = st.st_dev;
 	d->dp = fdopendir(fd);
 	if (!d->dp) {
 		err = -errno;
@@ -1667,9 +1708,10 @@ static int passthrough_readdir(const char *path, void *buffer,
 		    fstatat(dirfd(d->dp), d->entry->d_name, &st,
 			    AT_SYMLINK_NOFOLLOW) == 0) {
 			fill = FUSE_FILL_DIR_PLUS;
+			st.st_ino = passthrough_ino(pt, st.st_dev, st.st_ino);
 		} else {
 			memset(&st, 0, sizeof(st));
-			st.st_ino = d->entry->d_ino;
+			st.st_ino = passthrough_ino(pt, d->dev, d->entry->d_ino);
 			st.st_mode = (mode_t)DTTOIF(d->entry->d_type);
 		}
 		next = telldir(d->dp);
@@ -2251,6 +2293,7 @@ static int passthrough_open_instance(struct fusehost_mount *mount,
 	bool writeback = false;
 	int64_t timeout = 1;
 	struct passthrough *pt;
+	struct stat root_st;
 	int r;
 
 	if (!root || !*root) {
@@ -2313,6 +2356,15 @@ static int passthrough_open_instance(struct fusehost_mount *mount,
 		free(pt);
 		return r;
 	}
+	if (fstat(pt->root_fd, &root_st)) {
+		r = -errno;
+		fusehost_set_error(mount, "root %s: %s", root, strerror(errno));
+		close(pt->root_fd);
+		free(pt->root);
+		free(pt);
+		return r;
+	}
+	pt->root_dev = root_st.st_dev;
 	pt->mount = mount;
 	pt->cache = cache_mode;
 	pt->timeout = timeout;

@@ -2,8 +2,9 @@
  * mirroring a tmpfs: the POSIX conformance suite, data that matches the
  * backing files byte for byte, files created by an unprivileged caller
  * belonging to that caller, a root inside one of the daemon's own
- * mounts refused while the other mounts serve, and the daemon's mounts
- * inside the root (the mirror's own too) never entered. */
+ * mounts refused while the other mounts serve, the daemon's mounts
+ * inside the root (the mirror's own too) never entered, and inode numbers
+ * that stay apart across the filesystems below the root. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,6 +334,49 @@ static void test_served_mounts_inside_root_fenced(void **state)
 	g_free(backing);
 }
 
+/* A filesystem mounted below the root has inode numbers of its own, and
+ * its root directory the number of the root's (1 on tmpfs): they differ
+ * in the mirror, so that find and du see no directory loop, and numbers
+ * from the root's filesystem are kept as they are. */
+static void test_other_filesystems_get_their_own_numbers(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *nested, *native, *mirrored;
+	struct stat top, below, file, native_file;
+
+	mirror_setup(fixture, &mirror, NULL);
+	nested = test_subdir(mirror.backing, "nested");
+	assert_int_equal(mount("tmpfs", nested, "tmpfs", 0, "size=1M"), 0);
+	native = test_path(mirror.backing, "file");
+	test_write_file(native, "top\n");
+	g_free(test_subdir(nested, "dir"));
+	mirrored = test_path(mirror.mountpoint, "file");
+
+	assert_int_equal(stat(mirror.mountpoint, &top), 0);
+	assert_int_equal(stat(nested, &below), 0);
+	assert_int_equal(below.st_ino, top.st_ino); /* both 1, natively */
+	g_free(nested);
+	nested = test_path(mirror.mountpoint, "nested");
+	assert_int_equal(stat(nested, &below), 0);
+	assert_int_not_equal(below.st_ino, top.st_ino);
+	assert_int_equal(stat(native, &native_file), 0);
+	assert_int_equal(stat(mirrored, &file), 0);
+	assert_int_equal(file.st_ino, native_file.st_ino);
+	assert_int_equal(test_shell("[ \"$(find %s 2>&1 | wc -l)\" = 4 ] && "
+				    "du %s > /dev/null",
+				    mirror.mountpoint, mirror.mountpoint),
+			 0);
+
+	g_free(nested);
+	nested = test_path(mirror.backing, "nested");
+	assert_int_equal(umount(nested), 0);
+	mirror_teardown(fixture, &mirror);
+	g_free(mirrored);
+	g_free(native);
+	g_free(nested);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +402,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_served_mounts_inside_root_fenced, fixture_setup,
 			fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_other_filesystems_get_their_own_numbers,
+			fixture_setup, fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("passthrough", tests, NULL, NULL);
