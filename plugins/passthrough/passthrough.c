@@ -1268,12 +1268,11 @@ static int passthrough_open_flags(const struct passthrough *pt, int flags)
 	return flags | O_NOFOLLOW | O_CLOEXEC;
 }
 
-/* Open an existing file; with writeback, fall back to the caller's own
- * access mode if the daemon may not also read the file. */
-static int passthrough_openat(const struct passthrough *pt,
-			      const struct passthrough_at *at, int flags)
+/* openat() with the caller's access mode when the daemon may not also
+ * read the file that writeback wants read. */
+static int passthrough_openat_flags(const struct passthrough_at *at,
+				    int open_flags, int flags)
 {
-	int open_flags = passthrough_open_flags(pt, flags);
 	int fd;
 
 	fd = openat(at->dirfd, at->name, open_flags);
@@ -1284,6 +1283,44 @@ static int passthrough_openat(const struct passthrough *pt,
 	return fd < 0 ? -errno : fd;
 }
 
+/* An open file must be a regular file: the kernel sends open for nothing
+ * else, but what it has cached may since have been swapped, behind its
+ * back, for a FIFO, whose open waits for a peer with one of the mount's
+ * threads, or a socket or device.  ESTALE makes the kernel look the name
+ * up again and open what is there itself.  Returns fd, or a negative
+ * errno after closing it. */
+static int passthrough_check_opened(int fd, struct stat *st)
+{
+	int err = 0;
+
+	if (fstat(fd, st))
+		err = -errno;
+	else if (!S_ISREG(st->st_mode))
+		err = -ESTALE;
+	if (err)
+		close(fd);
+	return err ? err : fd;
+}
+
+/* Open an existing file without waiting (see passthrough_check_opened();
+ * O_NONBLOCK means nothing else to a regular file, but for a lease that
+ * is being broken, which gets the waiting open the caller asked for). */
+static int passthrough_openat(const struct passthrough *pt,
+			      const struct passthrough_at *at, int flags,
+			      struct stat *st)
+{
+	int open_flags = passthrough_open_flags(pt, flags) | O_NONBLOCK;
+	int fd;
+
+	fd = passthrough_openat_flags(at, open_flags, flags);
+	if (fd == -EWOULDBLOCK && !(flags & O_NONBLOCK))
+		fd = passthrough_openat_flags(at, open_flags & ~O_NONBLOCK,
+					      flags);
+	if (fd == -ENXIO) /* a FIFO without a reader, a socket */
+		return -ESTALE;
+	return fd < 0 ? fd : passthrough_check_opened(fd, st);
+}
+
 /* libfuse gives every name of a hard-linked file its own inode, so what
  * was written through one name is not seen through another while the
  * kernel trusts its cached size and pages.  Start each open of such a file
@@ -1291,12 +1328,11 @@ static int passthrough_openat(const struct passthrough *pt,
  * writeback cache: dropping dirty pages from inside an open could wait on
  * the open itself. */
 static void passthrough_open_other_names(const struct passthrough *pt,
-					 const char *path, int fd)
+					 const char *path,
+					 const struct stat *st)
 {
-	struct stat st;
-
 	if (pt->cache == PASSTHROUGH_CACHE_NONE || pt->writeback ||
-	    fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_nlink < 2)
+	    st->st_nlink < 2)
 		return;
 	/* -ENOENT: nothing cached, nothing to do. */
 	fuse_invalidate_path(fuse_get_context()->fuse, path);
@@ -1307,6 +1343,7 @@ static int passthrough_open(const char *path, struct fuse_file_info *fi)
 	struct passthrough *pt = passthrough_instance();
 	char proc[PASSTHROUGH_PROC_FD_SIZE];
 	struct passthrough_at at;
+	struct stat st;
 	int err, fd;
 
 	fd = passthrough_hidden_get(path);
@@ -1318,21 +1355,20 @@ static int passthrough_open(const char *path, struct fuse_file_info *fi)
 		if (hidden < 0)
 			return hidden;
 		passthrough_proc_fd(hidden, proc);
-		fd = open(proc,
-			  passthrough_open_flags(pt, fi->flags) & ~O_NOFOLLOW);
-		if (fd < 0)
-			fd = -errno;
+		fd = open(proc, (passthrough_open_flags(pt, fi->flags) |
+				 O_NONBLOCK) & ~O_NOFOLLOW);
+		fd = fd < 0 ? -errno : passthrough_check_opened(fd, &st);
 		close(hidden);
 	} else {
 		err = passthrough_at(path, &at);
 		if (err)
 			return err;
-		fd = passthrough_openat(pt, &at, fi->flags);
+		fd = passthrough_openat(pt, &at, fi->flags, &st);
 		passthrough_at_done(&at);
 	}
 	if (fd < 0)
 		return fd;
-	passthrough_open_other_names(pt, path, fd);
+	passthrough_open_other_names(pt, path, &st);
 	fi->fh = (uint64_t)fd;
 	return 0;
 }
@@ -1343,6 +1379,7 @@ static int passthrough_create(const char *path, mode_t mode,
 	struct passthrough *pt = passthrough_instance();
 	int flags = passthrough_open_flags(pt, fi->flags) | O_CREAT | O_EXCL;
 	struct passthrough_at at;
+	struct stat st;
 	int err, fd;
 
 	err = passthrough_at(path, &at);
@@ -1362,7 +1399,7 @@ static int passthrough_create(const char *path, mode_t mode,
 			break;
 		}
 		/* It appeared behind the kernel's back: open it as is. */
-		fd = passthrough_openat(pt, &at, fi->flags);
+		fd = passthrough_openat(pt, &at, fi->flags, &st);
 		if (fd != -ENOENT) {
 			err = fd < 0 ? fd : 0;
 			break;

@@ -3,8 +3,9 @@
  * backing files byte for byte, files created by an unprivileged caller
  * belonging to that caller, a root inside one of the daemon's own
  * mounts refused while the other mounts serve, the daemon's mounts
- * inside the root (the mirror's own too) never entered, and inode numbers
- * that stay apart across the filesystems below the root. */
+ * inside the root (the mirror's own too) never entered, inode numbers
+ * that stay apart across the filesystems below the root, and a file
+ * swapped for a FIFO behind the kernel's back. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -377,6 +378,32 @@ static void test_other_filesystems_get_their_own_numbers(void **state)
 	g_free(nested);
 }
 
+/* A file swapped for a FIFO behind the kernel's back (which still has it
+ * cached as a file) opens as the FIFO it now is: the open of a FIFO waits
+ * for a peer, and waiting inside the mount took one of its threads for
+ * good; now only the caller waits, as it would on the FIFO itself. */
+static void test_file_swapped_for_fifo(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+
+	mirror_setup(fixture, &mirror, "timeout = 600\n");
+	assert_int_equal(
+		test_shell("cd %s && echo file > f && stat f > /dev/null && "
+			   "rm %s/f && mkfifo %s/f && "
+			   "python3 -c 'import os, stat; "
+			   "fd = os.open(\"f\", os.O_RDONLY | os.O_NONBLOCK); "
+			   "assert stat.S_ISFIFO(os.fstat(fd).st_mode)' && "
+			   "{ timeout 1 sh -c 'echo > f'; [ $? = 124 ]; } && "
+			   "{ cat f > %s/got & } && echo through > f && wait && "
+			   "[ \"$(cat %s/got)\" = through ] && "
+			   "timeout 10 ls > /dev/null",
+			   mirror.mountpoint, mirror.backing, mirror.backing,
+			   fixture->dir, fixture->dir),
+		0);
+	mirror_teardown(fixture, &mirror);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +432,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_other_filesystems_get_their_own_numbers,
 			fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_file_swapped_for_fifo,
+						fixture_setup,
+						fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("passthrough", tests, NULL, NULL);
