@@ -43,7 +43,7 @@ struct arguments {
 	const char *config_path;
 	const char *run_command;
 	const char *plugin_name;
-	const char *plugin_dir; /* overrides [daemon] plugin-dir when set */
+	char *plugin_dir; /* overrides [daemon] plugin-dir when set; absolute */
 };
 
 static void print_usage(FILE *out)
@@ -118,7 +118,13 @@ static int parse_arguments(int argc, char **argv, struct arguments *arguments)
 			arguments->mode = MODE_DUMP_CONFIG;
 			break;
 		case OPT_PLUGIN_DIR:
-			arguments->plugin_dir = optarg;
+			/* Absolute, as [daemon] plugin-dir must be: a mount's
+			 * own process is given the plugin's path, and a path
+			 * relative to where fusehostd started means nothing
+			 * there. */
+			g_free(arguments->plugin_dir);
+			arguments->plugin_dir =
+			    g_canonicalize_filename(optarg, NULL);
 			break;
 		case 'h':
 			print_usage(stdout);
@@ -339,13 +345,15 @@ static int run_serve(const struct arguments *arguments)
 int main(int argc, char **argv)
 {
 	struct arguments arguments = { 0 };
-
+	int status;
 
 	/* Not for people: how fusehostd starts a mount's own process. */
 	if (argc == 3 && strcmp(argv[1], "--mount-child") == 0)
 		mount_child_main(argv[2]);
-	if (parse_arguments(argc, argv, &arguments) < 0)
+	if (parse_arguments(argc, argv, &arguments) < 0) {
+		g_free(arguments.plugin_dir);
 		return 2;
+	}
 
 	/* Before any thread exists, so that every thread inherits the mask. */
 	signals_setup();
@@ -353,13 +361,19 @@ int main(int argc, char **argv)
 
 	switch (arguments.mode) {
 	case MODE_TEST:
-		return run_test(&arguments);
+		status = run_test(&arguments);
+		break;
 	case MODE_PLUGIN_INFO:
-		return run_plugin_info(&arguments);
+		status = run_plugin_info(&arguments);
+		break;
 	case MODE_DUMP_CONFIG:
-		return run_dump_config(&arguments);
+		status = run_dump_config(&arguments);
+		break;
 	case MODE_SERVE:
 	default:
-		return run_serve(&arguments);
+		status = run_serve(&arguments);
+		break;
 	}
+	g_free(arguments.plugin_dir);
+	return status;
 }

@@ -416,6 +416,42 @@ static void test_trace_reaches_the_process(void **state)
 	fusehostd_assert_log_clean(fixture->base.daemon, NULL);
 }
 
+/* --plugin-dir may be relative to where fusehostd starts: a mount's own
+ * process is given the plugin's path, and refused a relative one. */
+static void test_relative_plugin_dir(void **state)
+{
+	struct isolation_fixture *fixture = *state;
+	char *cwd = g_get_current_dir();
+	GString *relative = g_string_new("");
+	const char *extra[] = { "--plugin-dir", NULL, NULL };
+	char *text;
+
+	/* Up from the working directory to /, then down to the plugins. */
+	assert_true(g_path_is_absolute(test_plugin_dir()));
+	for (const char *c = cwd; *c; c++)
+		if (*c == '/' && c[1])
+			g_string_append(relative, "../");
+	g_string_append(relative, test_plugin_dir() + 1);
+	extra[1] = relative->str;
+	text = g_strdup_printf("[mount good]\nplugin = memfs\n"
+			       "mountpoint = %s\nisolation = process\n",
+			       fixture->good);
+	test_write_file(fixture->base.config, text);
+	g_free(text);
+	fixture->base.daemon = fusehostd_start(fixture->base.config, extra);
+	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
+					   "mounts serving", START_TIMEOUT_MS));
+	assert_true(is_fuse_mounted(fixture->good));
+	assert_int_equal(test_shell("echo kept > %s/f && "
+				    "[ \"$(cat %s/f)\" = kept ]",
+				    fixture->good, fixture->good),
+			 0);
+	stop_cleanly(fixture);
+	fusehostd_assert_log_clean(fixture->base.daemon, NULL);
+	g_string_free(relative, TRUE);
+	g_free(cwd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +467,8 @@ int main(void)
 			test_leaks_stay_out_of_fusehostd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_reaches_the_process,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relative_plugin_dir, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("isolation", tests, NULL, NULL);
