@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "instance_check.h"
 #include "log.h"
 #include "metrics_server.h"
 #include "mount.h"
@@ -89,6 +90,26 @@ struct plugin *daemon_load_plugin(const struct config *config,
 		g_clear_pointer(&plugin, plugin_unload);
 	g_ptr_array_unref(errors);
 	return plugin;
+}
+
+bool daemon_check_instance(const struct mount_config *mount,
+			   const struct plugin *plugin)
+{
+	char *reason = NULL;
+	enum instance_check answer = instance_check(mount, plugin, &reason);
+
+	if (answer == INSTANCE_REFUSED)
+		log_error(NULL, "%s: [mount %s] plugin %s refuses this "
+				"configuration: %s",
+			  mount->file, mount->name, plugin->descriptor.name,
+			  reason);
+	else if (answer == INSTANCE_UNCHECKED)
+		log_warning(NULL, "%s: [mount %s] plugin %s: configuration "
+				  "not checked: %s",
+			    mount->file, mount->name, plugin->descriptor.name,
+			    reason);
+	g_free(reason);
+	return answer != INSTANCE_REFUSED;
 }
 
 /* Re-read the configuration; NULL (problems logged) if it is invalid. */
@@ -207,7 +228,8 @@ static int reload(void *data, char **message)
 	if (supervisor_reload(daemon->supervisor, fresh, &refusal) < 0) {
 		config_free(fresh);
 		return reload_failed(daemon,
-				     "a mount's new plugin cannot be used",
+				     "a mount's new plugin or options cannot "
+				     "be used",
 				     refusal, message);
 	}
 	if (metrics_moved) {

@@ -5,6 +5,7 @@
 #define FUSEHOST_DAEMON_H
 
 #include <glib.h>
+#include <stdbool.h>
 
 struct config;
 struct plugin;
@@ -20,6 +21,13 @@ void signals_setup(void);
  * and returns NULL. */
 struct plugin *daemon_load_plugin(const struct config *config,
 				  const struct mount_config *mount);
+
+/* Whether the plugin opens an instance with the mount's configuration,
+ * asked in a child process (see instance_check.h).  A refusal is logged,
+ * naming the file, the mount and the plugin's reason, and gives false; no
+ * answer is logged as a warning and gives true. */
+bool daemon_check_instance(const struct mount_config *mount,
+			   const struct plugin *plugin);
 
 /* Serve until SIGTERM or SIGINT, or until `run_command` (may be NULL)
  * exits.  Takes the config over (a reload replaces it).  Returns the

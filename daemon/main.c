@@ -199,6 +199,8 @@ static unsigned test_mounts(const struct config *config)
 
 		if (!plugin)
 			problems++;
+		else if (!daemon_check_instance(mount, plugin))
+			problems++;
 		plugin_unload(plugin);
 		if (mountpoint_problem) {
 			log_error(NULL, "%s: [mount %s] mountpoint: %s",

@@ -491,8 +491,8 @@ static bool keeps(const struct mount *mount, const struct mount_config *fresh)
 /* Load the plugin of every mount that the reload starts, before anything
  * is taken down: plugins[i] for fresh->mounts[i], NULL where nothing is
  * started.  Returns false (and unloads them) if a mount that serves now
- * would be replaced by one whose plugin cannot be used: that mount's
- * name goes to *refused. */
+ * would be replaced by one whose plugin cannot be used, or that refuses
+ * its new options: that mount's name goes to *refused. */
 static bool load_new_plugins(struct supervisor *supervisor,
 			     const struct config *fresh, struct plugin **plugins,
 			     const char **refused)
@@ -500,12 +500,16 @@ static bool load_new_plugins(struct supervisor *supervisor,
 	for (guint i = 0; i < fresh->mounts->len; i++) {
 		const struct mount_config *config = fresh->mounts->pdata[i];
 		struct mount *mount = find_mount(supervisor, config->name);
+		bool replaces = mount && mount->plugin;
 
 		plugins[i] = NULL;
 		if (keeps(mount, config))
 			continue;
 		plugins[i] = daemon_load_plugin(fresh, config);
-		if (!plugins[i] && mount && mount->plugin) {
+		if (plugins[i] && replaces &&
+		    !daemon_check_instance(config, plugins[i]))
+			g_clear_pointer(&plugins[i], plugin_unload);
+		if (!plugins[i] && replaces) {
 			*refused = config->name;
 			for (guint j = 0; j < i; j++)
 				plugin_unload(plugins[j]);

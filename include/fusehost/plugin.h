@@ -33,6 +33,12 @@
  * mount goes away.  The same plugin mounted twice has two instances.  A
  * plugin's own fuse_operations.init may return a replacement private_data
  * exactly as libfuse defines; .close() still receives what .open() gave.
+ * .open() is also how the host learns whether the values of the options
+ * are good: `fusehostd -t`, and a reload before it remounts a serving
+ * mount with new options, call .open() and then .close() (in a child
+ * process) without mounting anything.  So .open() checks every option
+ * and fails with fusehost_set_error() on a bad one, and does nothing that
+ * a .close() right after does not undo.
  *
  * Errors.  Operations return 0 (or a byte count where libfuse says so) or a
  * negative errno, as libfuse defines.  A slot left NULL behaves as libfuse

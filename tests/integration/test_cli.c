@@ -117,6 +117,29 @@ static void test_check_reports_each_problem(void **state)
 	g_free(mountpoint);
 }
 
+/* A value only the plugin can judge is judged by the plugin: -t opens an
+ * instance (in a process of its own) and reports its refusal. */
+static void test_check_asks_the_plugin(void **state)
+{
+	struct cli_fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "m");
+	char *text = g_strdup_printf("[mount m]\nplugin = memfs\n"
+				     "mountpoint = %s\nsize = 64Q\n",
+				     mountpoint);
+	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
+					  fixture->config, test_plugin_dir());
+
+	test_write_file(fixture->config, text);
+	assert_int_equal(run_fusehostd(fixture, arguments), 1);
+	assert_output_has(fixture, "[mount m] plugin memfs refuses this "
+				   "configuration: option size: not a size");
+	assert_null(strstr(fixture->output, "is valid"));
+	assert_false(is_fuse_mounted(mountpoint));
+	g_free(arguments);
+	g_free(text);
+	g_free(mountpoint);
+}
+
 /* The account an isolated mount runs as must exist. */
 static void test_check_unknown_user(void **state)
 {
@@ -343,6 +366,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_valid_config, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check_reports_each_problem,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_asks_the_plugin,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_unknown_control_group,
 						setup, teardown),

@@ -246,6 +246,45 @@ static void test_reload_by_difference(void **state)
 	g_free(kept);
 }
 
+/* Only the plugin knows a bad value of one of its options ("64Q" is no
+ * size): a reload asks it before remounting, and a serving mount whose
+ * new options it refuses keeps serving, its data untouched. */
+static void test_reload_refused_plugin_value_keeps_serving(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "m");
+	char *good = mount_group("m", "memfs", mountpoint, "size = 64M\n");
+	char *broken = mount_group("m", "memfs", mountpoint, "size = 64Q\n");
+	const char *const expected[] = { "'64Q' is not a size",
+					 "refuses this configuration",
+					 "cannot be used", NULL };
+	char *path = test_path(mountpoint, "kept");
+	char *text;
+
+	test_write_file(fixture->config, good);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_log_soon(fixture, "1 of 1 mounts serving");
+	test_write_file(path, "data\n");
+	test_write_file(fixture->config, broken);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_log_soon(fixture, "last reload failed: a mount's new plugin "
+				 "or options cannot be used");
+	fusehostd_assert_logged(fixture->daemon,
+				"[mount m] plugin memfs refuses this "
+				"configuration: option size");
+	text = test_read_file(path);
+	assert_string_equal(text, "data\n");
+	g_free(text);
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(path);
+	g_free(broken);
+	g_free(good);
+	g_free(mountpoint);
+}
+
 /* An invalid config on reload changes nothing and says so. */
 static void test_invalid_reload_keeps_serving(void **state)
 {
@@ -478,6 +517,9 @@ int main(void)
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_invalid_reload_keeps_serving, fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reload_refused_plugin_value_keeps_serving,
+			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reload_checks_plugins_first, fixture_setup,
 			fixture_teardown),
