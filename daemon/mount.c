@@ -179,8 +179,18 @@ static int open_instance(struct mount *mount)
 	plugin_lock(mount);
 	result = descriptor->open(&mount->api, &mount->layer.instance);
 	plugin_unlock(mount);
-	if (result >= 0)
+	if (result == 0)
 		return 0;
+	/* Neither success nor a failure it can have cleaned up after: the
+	 * instance it made, if any, is left alone rather than used. */
+	if (result > 0) {
+		log_error(mount->config->name,
+			  "plugin %s returned %d from open, not 0 or a "
+			  "negative errno",
+			  mount->plugin->path, result);
+		mount->layer.instance = NULL;
+		return -EIO;
+	}
 	log_error(mount->config->name, "plugin %s failed to open: %s",
 		  mount->plugin->path,
 		  mount->api.open_error ? mount->api.open_error

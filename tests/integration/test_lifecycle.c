@@ -350,9 +350,9 @@ static void test_stale_mount_recovered(void **state)
 	g_free(mountpoint);
 }
 
-/* A mount whose plugin cannot be loaded, one whose plugin's open() fails
- * and one whose mountpoint is missing are reported and skipped; the good
- * mount serves. */
+/* A mount whose plugin cannot be loaded, one whose plugin's open() fails,
+ * one whose open() returns neither 0 nor an errno and one whose mountpoint
+ * is missing are reported and skipped; the good mount serves. */
 static void test_broken_mounts_beside_good_one(void **state)
 {
 	struct fixture *fixture = *state;
@@ -363,15 +363,18 @@ static void test_broken_mounts_beside_good_one(void **state)
 		"[mount abi]\nplugin = %s\nmountpoint = %s/b\n"
 		"[mount opening]\nplugin = %s\nmountpoint = %s/c\n"
 		"store = db.example\n"
+		"[mount positive]\nplugin = %s\nmountpoint = %s/d\n"
+		"store = positive\n"
 		"[mount nowhere]\nplugin = hello\nmountpoint = %s/missing\n",
 		fixture->dir, broken, fixture->dir, failopen, fixture->dir,
-		fixture->dir);
+		failopen, fixture->dir, fixture->dir);
 	char *mountpoint;
 	struct fusehostd *daemon;
 	const char *const expected[] = {
 		"nosuchplugin.so does not exist",
 		"built for plugin ABI 2",
 		"failed to open: backing store 'db.example' is unreachable",
+		"returned 5 from open, not 0 or a negative errno",
 		"does not exist",
 		"mount skipped",
 		NULL,
@@ -380,11 +383,15 @@ static void test_broken_mounts_beside_good_one(void **state)
 	g_free(test_subdir(fixture->dir, "a"));
 	g_free(test_subdir(fixture->dir, "b"));
 	g_free(test_subdir(fixture->dir, "c"));
+	g_free(test_subdir(fixture->dir, "d"));
 	mountpoint = write_hello_config(fixture, extra);
 	daemon = start_and_wait(fixture, mountpoint);
 	usleep(100 * 1000);
-	fusehostd_assert_logged(daemon, "1 of 5 mounts serving; down: "
-					"nosuch, abi, opening, nowhere");
+	fusehostd_assert_logged(daemon, "1 of 6 mounts serving; down: "
+					"nosuch, abi, opening, positive, "
+					"nowhere");
+	/* Another mount's operations go on: the daemon has not crashed. */
+	assert_true(is_fuse_mounted(mountpoint));
 	fusehostd_assert_logged(daemon, "error: opening: plugin ");
 	fusehostd_assert_logged(daemon, "[mount nosuch] plugin: plugin file ");
 	fusehostd_assert_logged(daemon, "mountpoint " );

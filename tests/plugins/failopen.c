@@ -1,5 +1,8 @@
-/* Test plugin: open() always fails and says why; has a required option. */
+/* Test plugin: open() always fails and says why; has a required option.
+ * With `store = positive` it breaks the rules instead: it returns 5, which
+ * is neither success nor an errno, and leaves no instance. */
 #include <errno.h>
+#include <string.h>
 
 #include <fusehost/plugin.h>
 
@@ -15,6 +18,8 @@ static int failopen_getattr(const char *path, struct stat *st,
 static int failopen_open(struct fusehost_mount *mount, void **instance)
 {
 	(void)instance;
+	if (strcmp(fusehost_option_string(mount, "store"), "positive") == 0)
+		return 5;
 	fusehost_set_error(mount, "backing store '%s' is unreachable",
 			   fusehost_option_string(mount, "store"));
 	return -EHOSTUNREACH;
