@@ -29,6 +29,7 @@
 static atomic_int current_level = LOG_LEVEL_INFO;
 static bool use_journal;
 static _Thread_local const char *thread_mount;
+static _Thread_local bool thread_observed;
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -155,6 +156,11 @@ void log_errors(const GPtrArray *messages)
 void log_set_thread_mount(const char *mount)
 {
 	thread_mount = mount;
+}
+
+void log_set_thread_observed(void)
+{
+	thread_observed = true;
 }
 
 static void write_fully(int fd, const char *data, size_t length)
@@ -302,6 +308,16 @@ static enum log_level level_from_libfuse(enum fuse_log_level level)
 static _Thread_local char libfuse_line[1024];
 static _Thread_local size_t libfuse_line_length;
 
+/* libfuse's own word on a plugin that returned more bytes than asked
+ * for, once per call: where the layer runs, it has said so already, once
+ * per mount and operation, naming the plugin and the path. */
+static bool is_repeat_of_layer(const char *line)
+{
+	return thread_observed &&
+	       (strcmp(line, "fuse: read too many bytes\n") == 0 ||
+		strcmp(line, "fuse: wrote too many bytes\n") == 0);
+}
+
 static void libfuse_log_handler(enum fuse_log_level level, const char *format,
 				va_list args)
 {
@@ -315,8 +331,9 @@ static void libfuse_log_handler(enum fuse_log_level level, const char *format,
 	    (libfuse_line[libfuse_line_length - 1] != '\n' &&
 	     libfuse_line_length < sizeof(libfuse_line) - 1))
 		return;
-	log_message(level_from_libfuse(level), thread_mount, "%s",
-		    libfuse_line);
+	if (!is_repeat_of_layer(libfuse_line))
+		log_message(level_from_libfuse(level), thread_mount, "%s",
+			    libfuse_line);
 	libfuse_line_length = 0;
 }
 

@@ -74,6 +74,11 @@ void log_errors(const GPtrArray *messages);
  * (which carry no context) can be attributed.  NULL clears it. */
 void log_set_thread_mount(const char *mount);
 
+/* This thread serves requests through the observation layer, which logs
+ * a plugin's out-of-range results itself, once per mount and operation:
+ * libfuse's own line about the same result, once per call, is dropped. */
+void log_set_thread_observed(void);
+
 /* Route libfuse's process-wide log function into this log. */
 void log_capture_libfuse(void);
 

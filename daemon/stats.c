@@ -120,6 +120,7 @@ static void own(struct mount_stats *stats, struct thread_stats *block)
 	own_block = block;
 	own_block_mount = stats;
 	log_set_thread_mount(stats->mount_name);
+	log_set_thread_observed();
 }
 
 /* Blocks are mmap()ed: the kernel backs only the pages a thread touches,
