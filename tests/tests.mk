@@ -13,7 +13,7 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/integration/*.c))
 TEST_PLUGIN_NAMES := broken_nosymbol broken_abi broken_truncated \
 	broken_nogetattr failopen concurrency_serial concurrency_parallel \
-	misbehave
+	misbehave cplusplus
 TEST_PLUGIN_FILES := $(TEST_PLUGIN_NAMES:%=$(BUILD)/tests/plugins/%.so)
 FSCONFORM := $(BUILD)/tests/fsconform
 
@@ -36,6 +36,11 @@ $(BUILD)/tests/plugins/concurrency_parallel.so: tests/plugins/concurrency.c incl
 
 $(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $< -o $@
+
+# The header promises C++ plugins too.
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.cc include/fusehost/plugin.h | $(BUILD)/tests/plugins
+	$(CXX) -std=c++17 $(filter-out -std=gnu11,$(PLUGIN_CFLAGS)) \
+	  $(PLUGIN_LDFLAGS) $< -o $@
 
 $(FSCONFORM): tests/conformance/fsconform.c | $(BUILD)/tests
 	$(CC) -std=gnu11 $(WARNINGS) $(OPTFLAGS) $< -o $@

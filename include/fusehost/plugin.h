@@ -124,10 +124,18 @@ struct fusehost_plugin {
 	const struct fuse_operations *operations;
 };
 
+/* The host looks the symbol up by its C name, which a C++ compiler would
+ * otherwise mangle. */
+#ifdef __cplusplus
+#define FUSEHOST_C_LINKAGE extern "C"
+#else
+#define FUSEHOST_C_LINKAGE
+#endif
+
 /* Export the descriptor.  Use once, at file scope, with the name of a
  * non-const struct fusehost_plugin variable. */
 #define FUSEHOST_REGISTER_PLUGIN(descriptor)                                  \
-	__attribute__((visibility("default")))                                 \
+	FUSEHOST_C_LINKAGE __attribute__((visibility("default")))              \
 	struct fusehost_plugin *fusehost_plugin_register(void);                 \
 	struct fusehost_plugin *fusehost_plugin_register(void)                  \
 	{                                                                      \

@@ -133,6 +133,21 @@ static void test_loads_hello(void **state)
 	plugin_unload(plugin);
 }
 
+/* A plugin written in C++ exports the same unmangled symbol. */
+static void test_loads_cplusplus(void **state)
+{
+	char *error = NULL;
+	struct plugin *plugin = plugin_load("cplusplus", test_plugin_dir(),
+					    true, &error);
+
+	(void)state;
+	assert_null(error);
+	assert_non_null(plugin);
+	assert_string_equal(plugin->descriptor.name, "cplusplus");
+	assert_non_null(plugin->operations.getattr);
+	plugin_unload(plugin);
+}
+
 static void test_serialized_plugin_shares_one_lock(void **state)
 {
 	char *error = NULL;
@@ -215,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_descriptor),
 		cmocka_unit_test(test_no_getattr),
 		cmocka_unit_test(test_loads_hello),
+		cmocka_unit_test(test_loads_cplusplus),
 		cmocka_unit_test(test_serialized_plugin_shares_one_lock),
 		cmocka_unit_test(test_absolute_path),
 		cmocka_unit_test(test_untrusted_plugin_refused),
