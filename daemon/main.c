@@ -42,7 +42,7 @@ struct arguments {
 	enum mode mode;
 	const char *config_path;
 	const char *run_command;
-	const char *plugin_name;
+	char *plugin_name; /* --plugin-info: a name, or an absolute path */
 	char *plugin_dir; /* overrides [daemon] plugin-dir when set; absolute */
 };
 
@@ -112,7 +112,13 @@ static int parse_arguments(int argc, char **argv, struct arguments *arguments)
 			break;
 		case OPT_PLUGIN_INFO:
 			arguments->mode = MODE_PLUGIN_INFO;
-			arguments->plugin_name = optarg;
+			/* A path, as a shell completes one, may be relative:
+			 * made absolute as a config's plugin path must be. */
+			g_free(arguments->plugin_name);
+			arguments->plugin_name =
+			    strchr(optarg, '/')
+				? g_canonicalize_filename(optarg, NULL)
+				: g_strdup(optarg);
 			break;
 		case OPT_DUMP_CONFIG:
 			arguments->mode = MODE_DUMP_CONFIG;
@@ -353,6 +359,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--mount-child") == 0)
 		mount_child_main(argv[2]);
 	if (parse_arguments(argc, argv, &arguments) < 0) {
+		g_free(arguments.plugin_name);
 		g_free(arguments.plugin_dir);
 		return 2;
 	}
@@ -376,6 +383,7 @@ int main(int argc, char **argv)
 		status = run_serve(&arguments);
 		break;
 	}
+	g_free(arguments.plugin_name);
 	g_free(arguments.plugin_dir);
 	return status;
 }

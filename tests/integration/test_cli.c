@@ -299,6 +299,7 @@ static void test_install_and_out_of_tree_plugin(void **state)
 	char *source = test_path(fixture->dir, "myfs.c");
 	char *plugin = test_path(fixture->dir, "myfs.so");
 	char *arguments = g_strdup_printf("--plugin-info %s", plugin);
+	char *readme, *example;
 	static const char *const installed[] = {
 		"usr/local/sbin/fusehostd",
 		"usr/local/lib/fusehost/plugins/hello.so",
@@ -354,6 +355,25 @@ static void test_install_and_out_of_tree_plugin(void **state)
 			 0);
 	assert_int_equal(run_fusehostd(fixture, arguments), 0);
 	assert_output_has(fixture, "name:         myfs\n");
+
+	/* So does README's own example, with README's two commands. */
+	readme = test_read_file("README.md");
+	example = strstr(readme, "## Writing a plugin");
+	assert_non_null(example);
+	example = strstr(example, "```c\n");
+	assert_non_null(example);
+	example += strlen("```c\n");
+	*strstr(example, "```") = '\0';
+	test_write_file(source, example);
+	assert_int_equal(
+		test_shell("export PKG_CONFIG_PATH=%s/prefix/lib/pkgconfig; "
+			   "cd %s && rm -f myfs.so && "
+			   "cc -shared -fPIC $(pkg-config --cflags fusehost) "
+			   "myfs.c -o myfs.so && "
+			   "%s --plugin-info ./myfs.so | grep -q '^name: *myfs$'",
+			   stage, fixture->dir, test_fusehostd_path()),
+		0);
+	g_free(readme);
 	g_free(arguments);
 	g_free(plugin);
 	g_free(source);
