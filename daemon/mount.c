@@ -726,8 +726,13 @@ bool mount_wake(struct mount *mount)
 
 bool mount_wait_stopped(struct mount *mount, int timeout_ms)
 {
-	int64_t deadline_ms = g_get_monotonic_time() / 1000 + timeout_ms;
+	return mount_wait_stopped_by(
+	    mount, g_get_monotonic_time() / 1000 + timeout_ms, timeout_ms);
+}
 
+bool mount_wait_stopped_by(struct mount *mount, int64_t deadline_ms,
+			   int timeout_ms)
+{
 	if (mount->abandoned)
 		return false;
 	if (!mount->thread_running)

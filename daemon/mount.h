@@ -143,6 +143,11 @@ bool mount_wake(struct mount *mount);
  * Returns false in that last case. */
 bool mount_wait_stopped(struct mount *mount, int timeout_ms);
 
+/* The same, by a deadline (monotonic ms) that several mounts share;
+ * `timeout_ms` is the stop timeout it came from, for the message. */
+bool mount_wait_stopped_by(struct mount *mount, int64_t deadline_ms,
+			   int timeout_ms);
+
 /* Whether this very mount (same mount id and connection) is still in the
  * mount table. */
 bool mount_still_mounted(const struct mount *mount);

@@ -401,11 +401,10 @@ static void stop_mounts(GPtrArray *mounts, int timeout_ms,
 		g_usleep(WAKE_ROUND_USEC);
 	}
 	for (guint i = 0; i < mounts->len; i++) {
-		int64_t left = deadline_ms - g_get_monotonic_time() / 1000;
-
 		if (progress)
 			progress(data);
-		mount_wait_stopped(mounts->pdata[i], left > 0 ? (int)left : 0);
+		mount_wait_stopped_by(mounts->pdata[i], deadline_ms,
+				      timeout_ms);
 	}
 }
 
