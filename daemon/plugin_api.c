@@ -90,12 +90,20 @@ void fusehost_log(const struct fusehost_mount *mount,
 	va_list args;
 
 	va_start(args, format);
-	log_recordv((enum log_level)level,
-		    &(struct log_fields){ .mount = mount->config->name,
-					  .plugin = mount->plugin->descriptor.name,
-					  .duration_usec = -1,
-					  .mount_level = mount->config->log_level },
-		    mount->plugin->path, 0, "fusehost_log", format, args);
+	if (mount)
+		log_recordv((enum log_level)level,
+			    &(struct log_fields){
+				.mount = mount->config->name,
+				.plugin = mount->plugin->descriptor.name,
+				.duration_usec = -1,
+				.mount_level = mount->config->log_level },
+			    mount->plugin->path, 0, "fusehost_log", format,
+			    args);
+	else /* from code that serves no mount in particular */
+		log_recordv((enum log_level)level,
+			    &(struct log_fields){ .duration_usec = -1,
+						  .mount_level = -1 },
+			    "plugin", 0, "fusehost_log", format, args);
 	va_end(args);
 }
 
@@ -103,6 +111,8 @@ void fusehost_set_error(struct fusehost_mount *mount, const char *format, ...)
 {
 	va_list args;
 
+	if (!mount)
+		return;
 	va_start(args, format);
 	g_free(mount->open_error);
 	mount->open_error = g_strdup_vprintf(format, args);

@@ -174,13 +174,16 @@ enum fusehost_log_level {
 	FUSEHOST_LOG_DEBUG = 3,
 };
 
-/* Log through the daemon's log, prefixed with the mount's name. */
+/* Log through the daemon's log, prefixed with the mount's name; with a
+ * NULL mount, for code that serves no mount in particular, without. */
 void fusehost_log(const struct fusehost_mount *mount,
 		  enum fusehost_log_level level, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* From .open(): say why it fails.  The host logs the reason with the
- * mount's and the plugin's name when .open() returns an error. */
+ * mount's and the plugin's name when .open() returns an error.  Only
+ * .open() reads it: called from anywhere else it has no effect (and it is
+ * not safe from two threads at once; .open() runs on one). */
 void fusehost_set_error(struct fusehost_mount *mount, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -426,7 +426,9 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 	    g_strdup_printf("[mount bad]\nplugin = %s\n"
 			    "mountpoint = %s\noptions = " NO_CACHE "\n",
 			    plugin, mountpoint);
-	const char *const expected[] = {"the caller gets EIO", NULL};
+	const char *const expected[] = {"the caller gets EIO",
+					"warning: logged without a mount",
+					NULL};
 	char *positive = test_path(mountpoint, "positive");
 	char *toomuch = test_path(mountpoint, "toomuch");
 	char *badlink = test_path(mountpoint, "badlink");
@@ -434,6 +436,7 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 	char *errno41 = test_path(mountpoint, "errno41");
 	char *errno200 = test_path(mountpoint, "errno200");
 	char *fine = test_path(mountpoint, "fine");
+	char *lognull;
 	char buffer[64];
 	struct stat st;
 	char *log;
@@ -457,6 +460,12 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 				 -1);
 		assert_int_equal(errno, EIO);
 	}
+	/* A plugin may log without naming a mount. */
+	lognull = test_path(mountpoint, "lognull");
+	assert_int_equal(stat(lognull, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	g_free(lognull);
+
 	/* The mount still serves well-behaved files. */
 	text = test_read_file(fine);
 	assert_string_equal(text, "fine\n");
@@ -497,6 +506,9 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 			 1);
 	/* Not repeated by libfuse for every read. */
 	assert_int_equal(count_occurrences(log, "read too many bytes"), 0);
+	assert_int_equal(count_occurrences(log, "warning: logged without a "
+						"mount"),
+			 1);
 	assert_int_equal(count_occurrences(log, "returned -99999 from readlink "
 						"on /badlink, which is not a "
 						"valid negative errno"),

@@ -18,6 +18,8 @@
  *   /forbidden  read calls mount(2) and returns "mount: RESULT\n"
  *   /whoami     read returns the process's uid, gid, capabilities,
  *               no_new_privs and seccomp lines from /proc/self/status
+ *   /lognull    getattr logs "logged without a mount" through
+ *               fusehost_log(NULL, ...), then says ENOENT
  *
  * With the `open-sleep-file` option, opening the filesystem (mounting it)
  * takes `sleep-ms` while that file exists.
@@ -90,6 +92,11 @@ static int misbehave_getattr(const char *path, struct stat *st,
 	}
 	if (strcmp(path, "/unfilled") == 0)
 		return 0;
+	if (strcmp(path, "/lognull") == 0) {
+		fusehost_log(NULL, FUSEHOST_LOG_WARNING,
+			     "logged without a mount");
+		return -ENOENT;
+	}
 	if (strcmp(path, "/toomuch") == 0 || strcmp(path, "/sleep") == 0 ||
 	    strcmp(path, "/hang") == 0 || strcmp(path, "/fine") == 0 ||
 	    strcmp(path, "/segv") == 0 || strcmp(path, "/abort") == 0 ||
