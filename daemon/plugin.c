@@ -94,13 +94,30 @@ char *plugin_resolve_path(const char *spec, const char *plugin_dir,
 	return g_strdup_printf("%s/%s.so", plugin_dir, spec);
 }
 
+/* As the header promises: what a config key looks like. */
+static bool is_valid_option_name(const char *name)
+{
+	if (!*name)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!g_ascii_islower(*c) && !g_ascii_isdigit(*c) && *c != '-')
+			return false;
+	return true;
+}
+
 static char *check_options(const struct fusehost_option *options)
 {
 	for (const struct fusehost_option *option = options;
 	     option && option->name; option++) {
-		if (!is_valid_name(option->name))
+		if (!is_valid_option_name(option->name))
 			return g_strdup_printf("declares an invalid option "
-					       "name '%s'",
+					       "name '%s' (option names are "
+					       "[a-z0-9-]+)",
+					       option->name);
+		/* One of the two would be ignored without a word. */
+		if (option->required && option->default_value)
+			return g_strdup_printf("declares option '%s' both "
+					       "required and with a default",
 					       option->name);
 		if (config_is_mount_host_key(option->name))
 			return g_strdup_printf("declares option '%s', which is "

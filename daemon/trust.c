@@ -23,17 +23,18 @@ static char *check_one(const char *path, const char *what,
 				       origin ? origin : "", strerror(errno));
 	if (st.st_uid != 0)
 		return g_strdup_printf(
-			"%s %s%s%s is owned by uid %u, not root; fix: chown "
+			"%s %s%s%s%s is owned by uid %u, not root; fix: chown "
 			"root %s",
 			what, path, origin ? " (above " : "",
-			origin ? origin : "", (unsigned)st.st_uid, path);
+			origin ? origin : "", origin ? ")" : "",
+			(unsigned)st.st_uid, path);
 	sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_dir)
 		return g_strdup_printf(
-			"%s %s%s%s is writable by %s (mode %04o); fix: chmod "
+			"%s %s%s%s%s is writable by %s (mode %04o); fix: chmod "
 			"go-w %s",
 			what, path, origin ? " (above " : "",
-			origin ? origin : "",
+			origin ? origin : "", origin ? ")" : "",
 			(st.st_mode & S_IWOTH) ? "others" : "its group",
 			st.st_mode & 07777, path);
 	return NULL;

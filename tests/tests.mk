@@ -13,7 +13,7 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/integration/*.c))
 TEST_PLUGIN_NAMES := broken_nosymbol broken_abi broken_truncated \
 	broken_nogetattr failopen concurrency_serial concurrency_parallel \
-	misbehave cplusplus
+	misbehave cplusplus broken_optname broken_optdefault
 TEST_PLUGIN_FILES := $(TEST_PLUGIN_NAMES:%=$(BUILD)/tests/plugins/%.so)
 FSCONFORM := $(BUILD)/tests/fsconform
 
@@ -33,6 +33,12 @@ $(BUILD)/tests/plugins/concurrency_serial.so: tests/plugins/concurrency.c includ
 
 $(BUILD)/tests/plugins/concurrency_parallel.so: tests/plugins/concurrency.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
 	$(CC) $(PLUGIN_CFLAGS) -DCONCURRENCY_PARALLEL $(PLUGIN_LDFLAGS) $< -o $@
+
+$(BUILD)/tests/plugins/broken_optname.so: tests/plugins/broken_options.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
+	$(CC) $(PLUGIN_CFLAGS) -DBROKEN_OPTION_NAME $(PLUGIN_LDFLAGS) $< -o $@
+
+$(BUILD)/tests/plugins/broken_optdefault.so: tests/plugins/broken_options.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
+	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $< -o $@
 
 $(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $< -o $@

@@ -82,12 +82,14 @@ enum fusehost_thread_model {
 	FUSEHOST_THREAD_MODEL_PARALLEL = 1,
 };
 
-/* One plugin option, as it appears as a key in a [mount NAME] group. */
+/* One plugin option, as it appears as a key in a [mount NAME] group.  A
+ * plugin that breaks these rules (a name with other characters, a
+ * required option with a default) is refused when it is loaded. */
 struct fusehost_option {
 	const char *name;          /* key name: [a-z0-9-]+ */
 	const char *help;          /* one line shown by fusehostd --plugin-info */
 	const char *default_value; /* NULL: no default */
-	bool required;             /* the mount must set it */
+	bool required;             /* the mount must set it; no default */
 };
 
 /* Opaque handle of one mount, given to .open() and to the host API below.

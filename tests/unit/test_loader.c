@@ -109,6 +109,19 @@ static void test_no_getattr(void **state)
 			  "broken_nogetattr.so", "no getattr", NULL);
 }
 
+/* Option names are what a config key looks like, and an option is
+ * either required or has a default. */
+static void test_bad_option_declarations(void **state)
+{
+	(void)state;
+	assert_load_fails("broken_optname", test_plugin_dir(),
+			  "broken_optname.so", "invalid option name 'Bad_Name'",
+			  "[a-z0-9-]+", NULL);
+	assert_load_fails("broken_optdefault", test_plugin_dir(),
+			  "broken_optdefault.so", "option 'store' both "
+			  "required and with a default", NULL);
+}
+
 static void test_loads_hello(void **state)
 {
 	char *error = NULL;
@@ -190,6 +203,7 @@ static void test_untrusted_plugin_refused(void **state)
 					shipped_plugin_dir(), copy);
 	char *error = NULL;
 	struct plugin *plugin;
+	char *problem;
 
 	(void)state;
 	assert_int_equal(system(command), 0);
@@ -205,6 +219,10 @@ static void test_untrusted_plugin_refused(void **state)
 	assert_int_equal(chmod(dir, 0775), 0);
 	assert_load_fails(copy, "/unused", "directory", dir,
 			  "is writable by its group", NULL);
+	problem = g_strdup_printf("directory %s (above %s) is writable", dir,
+				  copy);
+	assert_load_fails(copy, "/unused", problem, NULL);
+	g_free(problem);
 	plugin = plugin_load(copy, "/unused", false, &error);
 	assert_non_null(plugin);
 	plugin_unload(plugin);
@@ -229,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_abi),
 		cmocka_unit_test(test_truncated_descriptor),
 		cmocka_unit_test(test_no_getattr),
+		cmocka_unit_test(test_bad_option_declarations),
 		cmocka_unit_test(test_loads_hello),
 		cmocka_unit_test(test_loads_cplusplus),
 		cmocka_unit_test(test_serialized_plugin_shares_one_lock),
