@@ -77,7 +77,10 @@ static void print_usage(FILE *out)
 		"in the foreground\n"
 		"and serves until SIGTERM or SIGINT, then unmounts everything "
 		"and exits 0.\n"
-		"Logs go to stderr.  See fusehostd(8) and fusehost.conf(5).\n",
+		"Logs go to the journal when started by systemd, to stderr "
+		"otherwise\n"
+		"([daemon] log-target).  See fusehostd(8) and "
+		"fusehost.conf(5).\n",
 		FUSEHOST_CONFIG_PATH, FUSEHOST_PLUGIN_DIR);
 }
 
