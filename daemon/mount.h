@@ -82,6 +82,11 @@ struct mount {
 	unsigned restart_timer; /* GLib source id of a pending restart */
 	bool wanted;            /* false after an administrator unmounted it */
 	int64_t served_since;   /* g_get_monotonic_time() of the last start */
+	/* Replaces, after a reload, a mount of the same name that was
+	 * serving (or lost and due to be restarted): failing to start is
+	 * then a failed restart, not a mount that never started (see
+	 * restart = on-failure). */
+	bool replaces_serving;
 	uint64_t hang_reported; /* start of the stuck operation last logged */
 };
 

@@ -322,7 +322,8 @@ static int wait_started_briefly(struct mount *mount, int64_t deadline_ms)
 
 /* Start the mounts in parallel and wait for each to serve or fail.
  * At boot, returns false if a required one failed; later (a reload), a
- * failed mount is retried per its restart policy instead. */
+ * failed mount is retried per its restart policy instead: on-failure
+ * retries one that was serving before the reload, always any. */
 static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 			   bool boot)
 {
@@ -351,8 +352,8 @@ static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 			required_failed = true;
 		} else if (mount->plugin &&
 			   (mount->config->restart == RESTART_ALWAYS ||
-			    (!boot && mount->config->restart ==
-					      RESTART_ON_FAILURE))) {
+			    (mount->replaces_serving &&
+			     mount->config->restart == RESTART_ON_FAILURE))) {
 			mount->failures++;
 			schedule_restart(supervisor, mount);
 		} else {
@@ -563,6 +564,7 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	for (guint i = 0; i < fresh->mounts->len; i++) {
 		const struct mount_config *config = fresh->mounts->pdata[i];
 		struct mount *mount = find_mount(supervisor, config->name);
+		bool replaces_serving;
 
 		if (keeps(mount, config)) {
 			apply_live_settings(supervisor, mount, config);
@@ -570,6 +572,10 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 			kept++;
 			continue;
 		}
+		/* Or lost and due to be started again. */
+		replaces_serving =
+		    mount && (mount_get_state(mount) == MOUNT_SERVING ||
+			      mount->restart_timer);
 		if (mount) {
 			log_info(config->name,
 				 mount->plugin ? "configuration changed: "
@@ -582,6 +588,7 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 			added++;
 		}
 		mount = create_mount(supervisor, config, plugins[i]);
+		mount->replaces_serving = replaces_serving;
 		g_ptr_array_add(result, mount);
 		g_ptr_array_add(fresh_mounts, mount);
 	}

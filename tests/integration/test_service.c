@@ -285,6 +285,43 @@ static void test_reload_refused_plugin_value_keeps_serving(void **state)
 	g_free(mountpoint);
 }
 
+/* restart = on-failure (the default) does not retry a mount that never
+ * started, whether it came with the first configuration or with a
+ * reload: a mount added by a reload whose mountpoint is missing is
+ * skipped, as it is at boot. */
+static void test_reload_added_mount_that_fails_is_skipped(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "h");
+	char *missing = test_path(fixture->dir, "missing");
+	char *first = mount_group("h", "hello", mountpoint, NULL);
+	char *added = mount_group("ghost", "hello", missing, NULL);
+	char *second = g_strconcat(first, added, NULL);
+	const char *const expected[] = { "does not exist", "mount skipped",
+					 NULL };
+	char *log;
+
+	test_write_file(fixture->config, first);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_log_soon(fixture, "1 of 1 mounts serving");
+	test_write_file(fixture->config, second);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_log_soon(fixture, "configuration reloaded: 1 added");
+	log = fusehostd_log(fixture->daemon);
+	assert_non_null(strstr(log, "ghost: mount skipped"));
+	assert_null(strstr(log, "ghost: restart in"));
+	g_free(log);
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(second);
+	g_free(added);
+	g_free(first);
+	g_free(missing);
+	g_free(mountpoint);
+}
+
 /* An invalid config on reload changes nothing and says so. */
 static void test_invalid_reload_keeps_serving(void **state)
 {
@@ -519,6 +556,9 @@ int main(void)
 			test_invalid_reload_keeps_serving, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reload_refused_plugin_value_keeps_serving,
+			fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reload_added_mount_that_fails_is_skipped,
 			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reload_checks_plugins_first, fixture_setup,
