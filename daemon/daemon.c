@@ -39,6 +39,11 @@ struct daemon {
 	struct control *control;
 	pid_t command_pid; /* 0: no --run command running */
 	int mount_table_fd;
+	/* The settings only a start applies, as the daemon started with
+	 * them: what a reload compares against. */
+	char *started_control_socket;
+	char *started_control_group;
+	enum log_target started_log_target;
 };
 
 static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR2 };
@@ -169,14 +174,16 @@ static void start_metrics(struct daemon *daemon)
 
 /* The first [daemon] key whose new value a reload does not apply, or
  * NULL. */
-static const char *settings_for_next_start(const struct config *old,
+static const char *settings_for_next_start(const struct daemon *daemon,
 					   const struct config *fresh)
 {
-	if (strcmp(old->daemon.control_socket, fresh->daemon.control_socket))
+	if (strcmp(daemon->started_control_socket,
+		   fresh->daemon.control_socket))
 		return "control-socket";
-	if (strcmp(old->daemon.control_group, fresh->daemon.control_group))
+	if (strcmp(daemon->started_control_group,
+		   fresh->daemon.control_group))
 		return "control-group";
-	if (old->daemon.log_target != fresh->daemon.log_target)
+	if (daemon->started_log_target != fresh->daemon.log_target)
 		return "log-target";
 	return NULL;
 }
@@ -224,7 +231,7 @@ static int reload(void *data, char **message)
 	 * applied. */
 	metrics_moved = strcmp(current->daemon.metrics_listen,
 			       fresh->daemon.metrics_listen) != 0;
-	restart_only = settings_for_next_start(current, fresh);
+	restart_only = settings_for_next_start(daemon, fresh);
 	if (supervisor_reload(daemon->supervisor, fresh, &refusal) < 0) {
 		config_free(fresh);
 		return reload_failed(daemon,
@@ -385,6 +392,10 @@ int daemon_run(struct config *config, const char *run_command)
 	struct daemon daemon = {
 		.supervisor = supervisor_new(config),
 		.loop = g_main_loop_new(NULL, FALSE),
+		.started_control_socket =
+		    g_strdup(config->daemon.control_socket),
+		.started_control_group = g_strdup(config->daemon.control_group),
+		.started_log_target = config->daemon.log_target,
 	};
 	uint64_t watchdog_usec = notify_watchdog_interval_usec();
 	guint watchdog_source = 0;
@@ -409,6 +420,8 @@ int daemon_run(struct config *config, const char *run_command)
 			  g_strerror(errno));
 		g_main_loop_unref(daemon.loop);
 		supervisor_free(daemon.supervisor);
+		g_free(daemon.started_control_socket);
+		g_free(daemon.started_control_group);
 		return EXIT_FAILURE;
 	}
 	signal_source = g_unix_fd_add(signal_fd, G_IO_IN, on_signal, &daemon);
@@ -460,5 +473,7 @@ stop:
 	close(signal_fd);
 	g_main_loop_unref(daemon.loop);
 	supervisor_free(daemon.supervisor);
+	g_free(daemon.started_control_socket);
+	g_free(daemon.started_control_group);
 	return daemon.exit_status;
 }

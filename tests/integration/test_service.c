@@ -404,6 +404,28 @@ static void test_reload_checks_plugins_first(void **state)
 	assert_true(is_fuse_mounted(late_mountpoint));
 	assert_true(is_fuse_mounted(mountpoint));
 
+	/* Back to what the daemon started with: nothing waits for a
+	 * restart, and nothing is said. */
+	test_write_file(fixture->config, good);
+	kill(fixture->daemon->pid, SIGHUP);
+	for (int i = 0; i < 500; i++) {
+		char *log = fusehostd_log(fixture->daemon);
+		char *first = strstr(log, "configuration reloaded");
+		bool twice = first && strstr(first + 1,
+					     "configuration reloaded");
+
+		g_free(log);
+		if (twice)
+			break;
+		usleep(10 * 1000);
+	}
+	text = fusehostd_log(fixture->daemon);
+	assert_non_null(strstr(strstr(text, "configuration reloaded") + 1,
+			       "configuration reloaded"));
+	assert_null(strstr(strstr(text, "log-target changed") + 1,
+			   "log-target changed"));
+	g_free(text);
+
 	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
 					STOP_TIMEOUT_MS),
 			 0);
