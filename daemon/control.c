@@ -366,6 +366,20 @@ static const char *message_for(int result)
 	}
 }
 
+/* The message about one mount (named before it), in the words of what
+ * was asked where the generic one would leave it unclear. */
+static const char *message_for_mount(enum control_action action, int result,
+				     const char *message)
+{
+	if (result == -ENOENT)
+		return "no such mount";
+	if (result == -EALREADY && action == CONTROL_MOUNT)
+		return "already serving";
+	if (result == -EALREADY && action == CONTROL_UNMOUNT)
+		return "not serving: already unmounted, or down";
+	return message ? message : strerror(-result);
+}
+
 /* A state change, run in the main thread; replies. */
 static enum MHD_Result change_state(struct control *control,
 				   struct MHD_Connection *connection,
@@ -384,10 +398,18 @@ static enum MHD_Result change_state(struct control *control,
 	if (call.result < 0) {
 		const char *message = call.message ? call.message
 						   : message_for(call.result);
+		char *text = request->name
+				     ? g_strdup_printf("%s: %s", request->name,
+						       message_for_mount(
+							   request->action,
+							   call.result,
+							   message))
+				     : g_strdup(message ? message
+							: strerror(-call.result));
 
 		result = reply_error(connection, status_for(call.result),
-				     message ? message
-					     : strerror(-call.result));
+				     text);
+		g_free(text);
 	} else {
 		builder = json_builder_new();
 		json_builder_begin_object(builder);

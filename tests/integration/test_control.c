@@ -151,7 +151,7 @@ static void test_every_command_as_root(void **state)
 	assert_int_equal(ctl(fixture, NULL, "--json list"), 0);
 	assert_output_has(fixture, "\"state\" : \"unmounted\"");
 	assert_int_equal(ctl(fixture, NULL, "unmount h"), 1);
-	assert_output_has(fixture, "already in that state");
+	assert_output_has(fixture, "fusehostctl: h: not serving");
 
 	assert_int_equal(ctl(fixture, NULL, "mount h"), 0);
 	assert_true(is_fuse_mounted(fixture->mountpoint));
@@ -173,7 +173,9 @@ static void test_every_command_as_root(void **state)
 				   "plugin=\"hello\"} 1");
 
 	assert_int_equal(ctl(fixture, NULL, "mount nosuch"), 5);
-	assert_output_has(fixture, "no such mount");
+	assert_output_has(fixture, "fusehostctl: nosuch: no such mount");
+	assert_int_equal(ctl(fixture, NULL, "mount h"), 1);
+	assert_output_has(fixture, "fusehostctl: h: already serving");
 	assert_int_equal(ctl(fixture, NULL, "mount"), 2);
 	assert_int_equal(ctl(fixture, NULL, "frobnicate"), 2);
 
