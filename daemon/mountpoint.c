@@ -78,6 +78,12 @@ int mountpoint_prepare(const char *path, const char *mount_name)
 			return -EIO;
 		}
 		top = mountinfo_find_top(entries, path);
+		if (top && !mountinfo_is_fuse(top) && round == 0)
+			log_warning(mount_name,
+				    "%s has a %s filesystem (%s) mounted on "
+				    "it; mounting over it hides it until this "
+				    "mount is gone",
+				    path, top->fstype, top->source);
 		if (!top || !mountinfo_is_fuse(top)) {
 			g_ptr_array_unref(entries);
 			return 0;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <sys/mount.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,31 @@ static void test_hello_serves_greeting(void **state)
 	fusehostd_free(daemon);
 	g_free(text);
 	g_free(path);
+	g_free(mountpoint);
+}
+
+/* A mountpoint with another filesystem mounted on it is mounted over,
+ * with a warning that says what is hidden; stopping uncovers it. */
+static void test_mount_over_another_filesystem_warns(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	const char *const expected[] = { "has a tmpfs filesystem", NULL };
+	struct fusehostd *daemon;
+	char *marker = test_path(mountpoint, "underneath");
+
+	assert_int_equal(mount("covered", mountpoint, "tmpfs", 0, "size=1M"),
+			 0);
+	test_write_file(marker, "tmpfs\n");
+	daemon = start_and_wait(fixture, mountpoint);
+	fusehostd_assert_logged(daemon, "mounting over it hides it");
+	assert_false(g_file_test(marker, G_FILE_TEST_EXISTS));
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	assert_true(g_file_test(marker, G_FILE_TEST_EXISTS));
+	assert_int_equal(umount(mountpoint), 0);
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(marker);
 	g_free(mountpoint);
 }
 
@@ -557,6 +583,9 @@ int main(void)
 			test_sigterm_with_file_held_open, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sigint_stops_too, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_mount_over_another_filesystem_warns,
+			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_mount_recovered,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
