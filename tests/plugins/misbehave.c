@@ -200,6 +200,10 @@ static int read_hostile(const char *path, char *buffer, size_t size,
 
 		snprintf(text, sizeof(text), "mount: %s\n",
 			 result == 0 ? "done" : strerror(errno));
+		/* Where it was allowed after all, leave the machine as it
+		 * was: the test fails on "done" alone. */
+		if (result == 0)
+			umount2("/mnt", MNT_DETACH);
 		return copy_text(text, buffer, size, offset);
 	}
 	describe_self(text, sizeof(text));
