@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 
 #include "config.h"
+#include "crash.h"
 #include "daemon.h"
 #include "log.h"
 #include "mount.h"
@@ -369,6 +370,7 @@ int main(int argc, char **argv)
 
 	/* Before any thread exists, so that every thread inherits the mask. */
 	signals_setup();
+	crash_report_install();
 	log_capture_libfuse();
 
 	switch (arguments.mode) {

@@ -150,6 +150,17 @@ static struct thread_stats *register_thread(struct mount_stats *stats)
 	return block;
 }
 
+bool stats_thread_running(const char **mount_name, enum op *op)
+{
+	const struct thread_stats *block = own_block;
+
+	if (!block || !own_block_mount || !block->running_since_ns)
+		return false;
+	*mount_name = own_block_mount->mount_name;
+	*op = (enum op)block->running_op;
+	return true;
+}
+
 struct thread_stats *thread_stats_get(struct mount_stats *stats)
 {
 	if (__builtin_expect(own_block_mount == stats, 1))

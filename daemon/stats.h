@@ -33,6 +33,11 @@ enum op {
 /* The fuse_operations slot name of an operation: "getattr", "read_buf". */
 const char *op_name(enum op op);
 
+/* For a fatal signal's handler (async-signal-safe): the mount and the
+ * operation this thread is running in the observation layer.  False if
+ * it runs none (or not observed). */
+bool stats_thread_running(const char **mount_name, enum op *op);
+
 /* Latency buckets, log-linear on nanoseconds: bucket 0 holds durations
  * under 2^10 ns (1.024 us); then four linear steps per power of two
  * (upper bounds 2^e * 1.25, 1.5, 1.75, 2), so a duration is never more than

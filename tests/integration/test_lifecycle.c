@@ -102,6 +102,39 @@ static void test_mount_over_another_filesystem_warns(void **state)
 	g_free(mountpoint);
 }
 
+/* With isolation = thread a plugin that crashes takes fusehostd down, as
+ * documented; its last words name the mount and the operation. */
+static void test_thread_crash_names_mount_and_operation(void **state)
+{
+	struct fixture *fixture = *state;
+	char *plugin = test_plugin_path("misbehave");
+	char *mountpoint = test_subdir(fixture->dir, "crashy");
+	char *text = g_strdup_printf("[mount crashy]\nplugin = %s\n"
+				     "mountpoint = %s\n",
+				     plugin, mountpoint);
+	struct fusehostd *daemon;
+
+	test_write_file(fixture->config, text);
+	daemon = start_and_wait(fixture, mountpoint);
+	/* abort(), not a NULL dereference, which the sanitizers report
+	 * and exit on themselves. */
+	assert_int_not_equal(test_shell("cat %s/abort > /dev/null 2>&1",
+					mountpoint),
+			     0);
+	assert_int_equal(fusehostd_wait(daemon, STOP_TIMEOUT_MS),
+			 128 + SIGABRT);
+	fusehostd_assert_logged(daemon,
+				"fatal: fusehostd got SIGABRT in mount crashy, "
+				"in its plugin's read; isolation = process "
+				"would have kept it to that mount");
+	/* What a dead FUSE server leaves; the next start would detach it. */
+	umount2(mountpoint, MNT_DETACH);
+	fusehostd_free(daemon);
+	g_free(text);
+	g_free(mountpoint);
+	g_free(plugin);
+}
+
 /* The daemon runs with its soft open file limit raised to the hard one,
  * so that a busy passthrough mount does not run out of descriptors. */
 static void test_open_file_limit_raised(void **state)
@@ -583,6 +616,9 @@ int main(void)
 			test_sigterm_with_file_held_open, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sigint_stops_too, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_thread_crash_names_mount_and_operation,
+			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_mount_over_another_filesystem_warns,
 			fixture_setup, fixture_teardown),
