@@ -1923,6 +1923,19 @@ static int passthrough_refuse_served(struct fusehost_mount *mount,
 	return -EDEADLK;
 }
 
+/* "root ROOT: No such file or directory", naming the part of
+ * ROOT at fault when it is not ROOT itself. */
+static void passthrough_root_error(struct fusehost_mount *mount,
+				   const char *root, const char *part, int err)
+{
+	if (strcmp(root, part) == 0)
+		fusehost_set_error(mount, "root %s: %s", root,
+				   strerror(err));
+	else
+		fusehost_set_error(mount, "root %s: %s: %s", root,
+				   part, strerror(err));
+}
+
 /* realpath(), except that nothing at or below a served mountpoint is
  * touched: asking a mount of this daemon from inside it (here during
  * .open(), possibly before it serves) can hang for good.  Returns a
@@ -1982,8 +1995,7 @@ static int passthrough_resolve_root(struct fusehost_mount *mount,
 		if (lstat(resolved, &st)) {
 			int err = errno;
 
-			fusehost_set_error(mount, "root %s: %s: %s", root,
-					   resolved, strerror(err));
+			passthrough_root_error(mount, root, resolved, err);
 			free(todo);
 			return -err;
 		}
@@ -1993,8 +2005,7 @@ static int passthrough_resolve_root(struct fusehost_mount *mount,
 		if (length < 0 || ++links > PASSTHROUGH_MAX_SYMLINKS) {
 			int err = length < 0 ? errno : ELOOP;
 
-			fusehost_set_error(mount, "root %s: %s: %s", root,
-					   resolved, strerror(err));
+			passthrough_root_error(mount, root, resolved, err);
 			free(todo);
 			return -err;
 		}

@@ -123,9 +123,13 @@ static void test_check_asks_the_plugin(void **state)
 {
 	struct cli_fixture *fixture = *state;
 	char *mountpoint = test_subdir(fixture->dir, "m");
+	char *other = test_subdir(fixture->dir, "p");
 	char *text = g_strdup_printf("[mount m]\nplugin = memfs\n"
-				     "mountpoint = %s\nsize = 64Q\n",
-				     mountpoint);
+				     "mountpoint = %s\nsize = 64Q\n"
+				     "[mount p]\nplugin = passthrough\n"
+				     "mountpoint = %s\n"
+				     "root = /nonexistent-root\n",
+				     mountpoint, other);
 	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
 					  fixture->config, test_plugin_dir());
 
@@ -133,10 +137,15 @@ static void test_check_asks_the_plugin(void **state)
 	assert_int_equal(run_fusehostd(fixture, arguments), 1);
 	assert_output_has(fixture, "[mount m] plugin memfs refuses this "
 				   "configuration: option size: not a size");
+	assert_output_has(fixture, "[mount p] plugin passthrough refuses "
+				   "this configuration: root "
+				   "/nonexistent-root: No such file or "
+				   "directory\n");
 	assert_null(strstr(fixture->output, "is valid"));
 	assert_false(is_fuse_mounted(mountpoint));
 	g_free(arguments);
 	g_free(text);
+	g_free(other);
 	g_free(mountpoint);
 }
 
