@@ -204,8 +204,14 @@ static unsigned test_mounts(const struct config *config)
 
 	for (guint i = 0; i < config->mounts->len; i++) {
 		const struct mount_config *mount = config->mounts->pdata[i];
-		struct plugin *plugin = daemon_load_plugin(config, mount);
-		char *mountpoint_problem = mountpoint_check(mount->mountpoint);
+		struct plugin *plugin;
+		char *mountpoint_problem;
+
+		/* Reported already, by config_load(). */
+		if (!mount->plugin || !mount->mountpoint)
+			continue;
+		plugin = daemon_load_plugin(config, mount);
+		mountpoint_problem = mountpoint_check(mount->mountpoint);
 
 		if (!plugin)
 			problems++;
@@ -244,12 +250,22 @@ static unsigned test_control_group(const struct config *config)
 
 static int run_test(const struct arguments *arguments)
 {
-	struct config *config = load_config(arguments);
+	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
+	struct config *config;
 	unsigned problems;
 
+	/* Every problem at once: the mounts are checked even when the files
+	 * have problems of their own (load_config() would give up). */
+	config = config_load(arguments->config_path, FUSEHOST_PLUGIN_DIR,
+			     errors);
+	log_errors(errors);
+	problems = errors->len;
+	g_ptr_array_unref(errors);
 	if (!config)
 		return EXIT_FAILURE;
-	problems = test_mounts(config) + test_control_group(config);
+	if (arguments->plugin_dir)
+		config_override_plugin_dir(config, arguments->plugin_dir);
+	problems += test_mounts(config) + test_control_group(config);
 	if (problems == 0)
 		printf("%s: configuration is valid (%u mount%s)\n",
 		       config->path, config->mounts->len,

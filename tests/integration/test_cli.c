@@ -88,15 +88,20 @@ static void test_check_valid_config(void **state)
 	g_free(mountpoint);
 }
 
-/* -t reports every problem at once, each naming file, group and key. */
+/* -t reports every problem at once, each naming file, group and key,
+ * the mounts' own even when the file has problems of its own. */
 static void test_check_reports_each_problem(void **state)
 {
 	struct cli_fixture *fixture = *state;
-	char *mountpoint = hello_config(fixture,
-					"greting = hi\n"
-					"options = no_such_fuse_option\n"
-					"[mount gone]\nplugin = hello\n"
-					"mountpoint = /nonexistent/dir\n");
+	char *twice = g_strdup_printf("[mount twice]\nplugin = hello\n"
+				      "mountpoint = %s/hello\n",
+				      fixture->dir);
+	char *extra = g_strconcat("greting = hi\n"
+				  "options = no_such_fuse_option\n"
+				  "[mount gone]\nplugin = hello\n"
+				  "mountpoint = /nonexistent/dir\n",
+				  twice, NULL);
+	char *mountpoint = hello_config(fixture, extra);
 	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
 					  fixture->config, test_plugin_dir());
 	char *prefix = g_strdup_printf("error: %s: [mount hello] ",
@@ -111,7 +116,11 @@ static void test_check_reports_each_problem(void **state)
 	assert_output_has(fixture, "unknown option");
 	assert_output_has(fixture, "[mount gone] mountpoint: mountpoint "
 				   "/nonexistent/dir does not exist");
+	assert_output_has(fixture, "[mount twice] mountpoint: ");
+	assert_output_has(fixture, "is also the mountpoint of [mount hello]");
 	assert_null(strstr(fixture->output, "is valid"));
+	g_free(extra);
+	g_free(twice);
 	g_free(prefix);
 	g_free(arguments);
 	g_free(mountpoint);
