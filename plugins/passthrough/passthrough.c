@@ -803,6 +803,23 @@ static int passthrough_try_lock(const struct passthrough_lock_try *t)
 	return r ? -errno : 0;
 }
 
+/* One of the PASSTHROUGH_LOCK_WAITERS places, if one is free.  Only a
+ * request that gets one counts: one refused must not, even for a moment,
+ * or a burst of refusals would turn away a request that had a place. */
+static bool passthrough_take_waiter_place(struct passthrough *pt)
+{
+	unsigned waiting = __atomic_load_n(&pt->lock_waiters, __ATOMIC_RELAXED);
+
+	do {
+		if (waiting >= PASSTHROUGH_LOCK_WAITERS)
+			return false;
+	} while (!__atomic_compare_exchange_n(&pt->lock_waiters, &waiting,
+					      waiting + 1, false,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
 static int passthrough_wait_for_lock(struct passthrough *pt,
 				     const struct passthrough_lock_try *t)
 {
@@ -811,20 +828,17 @@ static int passthrough_wait_for_lock(struct passthrough *pt,
 
 	if (err != -EAGAIN && err != -EACCES)
 		return err;
-	if (__atomic_add_fetch(&pt->lock_waiters, 1, __ATOMIC_RELAXED) >
-	    PASSTHROUGH_LOCK_WAITERS) {
-		err = -EDEADLK;
-	} else {
-		while (err == -EAGAIN || err == -EACCES) {
-			if (fuse_interrupted()) {
-				err = -EINTR;
-				break;
-			}
-			usleep(delay_us);
-			if (delay_us < PASSTHROUGH_LOCK_POLL_MAX_US)
-				delay_us *= 2;
-			err = passthrough_try_lock(t);
+	if (!passthrough_take_waiter_place(pt))
+		return -EDEADLK;
+	while (err == -EAGAIN || err == -EACCES) {
+		if (fuse_interrupted()) {
+			err = -EINTR;
+			break;
 		}
+		usleep(delay_us);
+		if (delay_us < PASSTHROUGH_LOCK_POLL_MAX_US)
+			delay_us *= 2;
+		err = passthrough_try_lock(t);
 	}
 	__atomic_sub_fetch(&pt->lock_waiters, 1, __ATOMIC_RELAXED);
 	return err;
