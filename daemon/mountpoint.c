@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -62,6 +63,39 @@ static enum probe_result probe_fuse_mount(const char *path)
 	default:
 		return PROBE_FAILED;
 	}
+}
+
+static bool is_listed(const char *const *paths, const char *path)
+{
+	for (const char *const *p = paths; *p; p++) {
+		if (strcmp(*p, path) == 0)
+			return true;
+	}
+	return false;
+}
+
+void mountpoint_warn_leftovers(const char *const *mountpoints)
+{
+	GPtrArray *entries = mountinfo_read();
+
+	if (!entries)
+		return;
+	for (guint i = 0; i < entries->len; i++) {
+		const struct mountinfo_entry *entry = entries->pdata[i];
+
+		if (!mountinfo_is_fuse(entry) ||
+		    !g_str_has_prefix(entry->source, "fusehost:") ||
+		    is_listed(mountpoints, entry->mountpoint) ||
+		    probe_fuse_mount(entry->mountpoint) != PROBE_STALE)
+			continue;
+		log_warning(NULL,
+			    "stale FUSE mount %s at %s (its server is gone), "
+			    "left by an earlier fusehostd: no mount is "
+			    "configured there now; 'umount -l %s' removes it",
+			    entry->source, entry->mountpoint,
+			    entry->mountpoint);
+	}
+	g_ptr_array_unref(entries);
 }
 
 /* Detach stale FUSE mounts at `path` until none is on top. */

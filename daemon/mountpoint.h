@@ -17,6 +17,12 @@ int mountpoint_verify(const char *path, const char *mount_name);
  * it for a path this process serves. */
 int mountpoint_prepare(const char *path, const char *mount_name);
 
+/* Warn about each stale FUSE mount of fusehostd (fsname fusehost:NAME)
+ * that is at none of `mountpoints` (NULL-terminated): left by an earlier
+ * fusehostd for a mount that is no longer configured.  It is not
+ * detached: nothing says whose it is.  Call before mounting anything. */
+void mountpoint_warn_leftovers(const char *const *mountpoints);
+
 /* Check only that `path` exists, is a directory and is the real path (no
  * symlinks).  Returns NULL or a message (g_free) for the caller to log. */
 char *mountpoint_check(const char *path);

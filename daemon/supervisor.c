@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "mount.h"
+#include "mountpoint.h"
 #include "mountinfo.h"
 #include "plugin.h"
 #include "stats.h"
@@ -363,9 +364,26 @@ static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 	return !required_failed;
 }
 
+/* Stale mounts left by an earlier fusehostd where nothing is configured
+ * now are only reported (see mountpoint_warn_leftovers()). */
+static void warn_about_leftovers(const struct config *config)
+{
+	const char **mountpoints = g_new0(const char *,
+					  config->mounts->len + 1);
+
+	for (guint i = 0; i < config->mounts->len; i++)
+		mountpoints[i] = ((const struct mount_config *)
+					  config->mounts->pdata[i])
+					 ->mountpoint;
+	mountpoint_warn_leftovers(mountpoints);
+	g_free(mountpoints);
+}
+
 bool supervisor_start(struct supervisor *supervisor)
 {
 	const struct config *config = supervisor->config;
+
+	warn_about_leftovers(config);
 
 	g_mutex_lock(&supervisor->lock);
 	for (guint i = 0; i < config->mounts->len; i++)

@@ -255,6 +255,11 @@ char *fusehostd_log(const struct fusehostd *daemon)
 
 static bool is_expected(const char *line, const char *const *expected)
 {
+	/* About the machine, not the test: a stale mount that another test
+	 * (or another run of the suite) left somewhere else. */
+	if (strstr(line, "left by an earlier fusehostd: no mount is "
+			 "configured there now"))
+		return true;
 	for (; expected && *expected; expected++) {
 		if (strstr(line, *expected))
 			return true;

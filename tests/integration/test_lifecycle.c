@@ -409,6 +409,52 @@ static void test_stale_mount_recovered(void **state)
 	g_free(mountpoint);
 }
 
+/* A stale mount left by a killed daemon where the configuration no longer
+ * has a mount is named, with how to remove it, and left alone. */
+static void test_stale_leftover_reported(void **state)
+{
+	struct fixture *fixture = *state;
+	char *gone = test_subdir(fixture->dir, "gone");
+	char *extra = g_strdup_printf("[mount gone]\nplugin = memfs\n"
+				      "mountpoint = %s\n",
+				      gone);
+	char *mountpoint = write_hello_config(fixture, extra);
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+	const char *const expected[] = { "detaching stale FUSE mount",
+					 NULL };
+	char *expected_line = g_strdup_printf(
+		"stale FUSE mount fusehost:gone at %s (its server is gone), "
+		"left by an earlier fusehostd",
+		gone);
+	char *text;
+
+	assert_true(wait_for_fuse_mount(gone, START_TIMEOUT_MS));
+	assert_int_equal(fusehostd_stop(daemon, SIGKILL, STOP_TIMEOUT_MS),
+			 128 + SIGKILL);
+	fusehostd_free(daemon);
+	/* The same, without the second mount (the first's mountpoint is
+	 * stale now: nothing may touch it). */
+	text = g_strdup_printf("[mount hello]\nplugin = hello\n"
+			       "mountpoint = %s\n",
+			       mountpoint);
+	test_write_file(fixture->config, text);
+	g_free(text);
+
+	daemon = start_and_wait(fixture, mountpoint);
+	assert_true(fusehostd_wait_for_log(daemon, "mounts serving",
+					   START_TIMEOUT_MS));
+	fusehostd_assert_logged(daemon, expected_line);
+	assert_true(is_fuse_mounted(gone));
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_log_clean(daemon, expected);
+	assert_int_equal(umount2(gone, MNT_DETACH), 0);
+	fusehostd_free(daemon);
+	g_free(expected_line);
+	g_free(mountpoint);
+	g_free(extra);
+	g_free(gone);
+}
+
 /* A mount whose plugin cannot be loaded, one whose plugin's open() fails,
  * one whose open() returns neither 0 nor an errno and one whose mountpoint
  * is missing are reported and skipped; the good mount serves. */
@@ -623,6 +669,8 @@ int main(void)
 			test_mount_over_another_filesystem_warns,
 			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_mount_recovered,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stale_leftover_reported,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_broken_mounts_beside_good_one, fixture_setup, fixture_teardown),
