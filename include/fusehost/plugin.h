@@ -36,9 +36,12 @@
  * .open() is also how the host learns whether the values of the options
  * are good: `fusehostd -t`, and a reload before it remounts a serving
  * mount with new options, call .open() and then .close() (in a child
- * process) without mounting anything.  So .open() checks every option
- * and fails with fusehost_set_error() on a bad one, and does nothing that
- * a .close() right after does not undo.
+ * process) without mounting anything, while the mount's current instance
+ * may still be open.  So .open() checks every option and fails with
+ * fusehost_set_error() on a bad one, does nothing that a .close() right
+ * after does not undo, and takes nothing exclusively: what only one
+ * instance may hold (a lock on a backing file, a port) is taken in
+ * fuse_operations.init, which runs only once the mount is made.
  *
  * Errors.  Operations return 0 (or a byte count where libfuse says so) or a
  * negative errno, as libfuse defines.  A slot left NULL behaves as libfuse
@@ -135,7 +138,9 @@ struct fusehost_plugin {
 #endif
 
 /* Export the descriptor.  Use once, at file scope, with the name of a
- * non-const struct fusehost_plugin variable. */
+ * non-const struct fusehost_plugin variable, and no semicolon after it
+ * (it ends in a function body; -Wpedantic warns of an empty
+ * declaration). */
 #define FUSEHOST_REGISTER_PLUGIN(descriptor)                                  \
 	FUSEHOST_C_LINKAGE __attribute__((visibility("default")))              \
 	struct fusehost_plugin *fusehost_plugin_register(void);                 \
