@@ -98,10 +98,11 @@ struct plugin *daemon_load_plugin(const struct config *config,
 }
 
 bool daemon_check_instance(const struct mount_config *mount,
-			   const struct plugin *plugin)
+			   const struct plugin *plugin, int64_t deadline_ms)
 {
 	char *reason = NULL;
-	enum instance_check answer = instance_check(mount, plugin, &reason);
+	enum instance_check answer =
+	    instance_check(mount, plugin, deadline_ms, &reason);
 
 	if (answer == INSTANCE_REFUSED)
 		log_error(NULL, "%s: [mount %s] plugin %s refuses this "

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct config;
 struct plugin;
@@ -25,9 +26,10 @@ struct plugin *daemon_load_plugin(const struct config *config,
 /* Whether the plugin opens an instance with the mount's configuration,
  * asked in a child process (see instance_check.h).  A refusal is logged,
  * naming the file, the mount and the plugin's reason, and gives false; no
- * answer is logged as a warning and gives true. */
+ * answer by `deadline_ms` (monotonic) is logged as a warning and gives
+ * true. */
 bool daemon_check_instance(const struct mount_config *mount,
-			   const struct plugin *plugin);
+			   const struct plugin *plugin, int64_t deadline_ms);
 
 /* Serve until SIGTERM or SIGINT, or until `run_command` (may be NULL)
  * exits.  Takes the config over (a reload replaces it).  Returns the

@@ -10,15 +10,15 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "plugin.h"
 #include "plugin_api.h"
 
-/* Ample for an open() that reads its options; a plugin that takes longer
- * (one that connects somewhere, say) is not waited for, nor refused. */
-#define CHECK_TIMEOUT_MS 5000
+#define REAP_STEP_MS 5
 
 static void write_all(int fd, const char *text, size_t length)
 {
@@ -34,6 +34,25 @@ static void write_all(int fd, const char *text, size_t length)
 	}
 }
 
+/* A copy of a multithreaded daemon, running plugin code: it must not keep
+ * the daemon's FUSE connections alive (or anything else it holds) should
+ * it outlive the daemon, must go with the daemon, and a crash in it is
+ * the plugin's, not the daemon's: no last words, no core. */
+static void prepare_child(int out)
+{
+	static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+					     SIGABRT };
+	struct rlimit no_core = { 0, 0 };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (size_t i = 0; i < G_N_ELEMENTS(fatal_signals); i++)
+		signal(fatal_signals[i], SIG_DFL);
+	setrlimit(RLIMIT_CORE, &no_core);
+	if (out > STDERR_FILENO + 1)
+		close_range(STDERR_FILENO + 1, (unsigned)out - 1, 0);
+	close_range((unsigned)out + 1, ~0U, 0);
+}
+
 /* The child: exits 0 if the plugin opened an instance (which is closed
  * again), 1 if it refused, with its reason written to `out`. */
 static void __attribute__((noreturn))
@@ -45,6 +64,7 @@ check_in_child(const struct mount_config *config, const struct plugin *plugin,
 	char *reason = NULL;
 	int result = 0;
 
+	prepare_child(out);
 	if (plugin->descriptor.open)
 		result = plugin->descriptor.open(&api, &instance);
 	if (result == 0) {
@@ -58,7 +78,7 @@ check_in_child(const struct mount_config *config, const struct plugin *plugin,
 					 result);
 	else
 		reason = g_strdup(api.open_error ? api.open_error
-						 : g_strerror(-result));
+						 : strerror(-result));
 	write_all(out, reason, strlen(reason));
 	_exit(1);
 }
@@ -91,19 +111,32 @@ static bool read_until_closed(int fd, gint64 deadline_ms, GString *text)
 	}
 }
 
-static int wait_for_child(pid_t child)
+/* Reap the child by `deadline_ms`, killing it then if it has not ended
+ * (it may have closed the pipe and gone on).  False if it had to be
+ * killed or cannot be waited for. */
+static bool reap_child(pid_t child, gint64 deadline_ms, int *status)
 {
-	int status = 0;
+	for (;;) {
+		pid_t done = waitpid(child, status, WNOHANG);
 
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	return status;
+		if (done == child)
+			return true;
+		if (done < 0 && errno != EINTR)
+			return false;
+		if (g_get_monotonic_time() / 1000 >= deadline_ms) {
+			kill(child, SIGKILL);
+			while (waitpid(child, status, 0) < 0 && errno == EINTR)
+				;
+			return false;
+		}
+		g_usleep(REAP_STEP_MS * 1000);
+	}
 }
 
 enum instance_check instance_check(const struct mount_config *config,
-				   const struct plugin *plugin, char **reason)
+				   const struct plugin *plugin,
+				   int64_t deadline_ms, char **reason)
 {
-	gint64 deadline_ms = g_get_monotonic_time() / 1000 + CHECK_TIMEOUT_MS;
 	GString *text;
 	bool finished;
 	int pipe_fds[2];
@@ -132,12 +165,8 @@ enum instance_check instance_check(const struct mount_config *config,
 	close(pipe_fds[0]);
 	if (!finished)
 		kill(child, SIGKILL);
-	status = wait_for_child(child);
-
-	if (!finished) {
-		*reason = g_strdup_printf("its open() did not finish within "
-					  "%d s",
-					  CHECK_TIMEOUT_MS / 1000);
+	if (!reap_child(child, deadline_ms, &status) || !finished) {
+		*reason = g_strdup("its open() did not finish in time");
 		g_string_free(text, TRUE);
 		return INSTANCE_UNCHECKED;
 	}

@@ -10,6 +10,8 @@
 #ifndef FUSEHOST_INSTANCE_CHECK_H
 #define FUSEHOST_INSTANCE_CHECK_H
 
+#include <stdint.h>
+
 struct mount_config;
 struct plugin;
 
@@ -19,9 +21,17 @@ enum instance_check {
 	INSTANCE_UNCHECKED /* no answer (*reason says why): not a refusal */
 };
 
+/* Ample for an open() that reads its options; a plugin that takes longer
+ * (one that connects somewhere, say) is not waited for, nor refused.  One
+ * deadline covers all the checks of a reload, which runs in the main
+ * loop. */
+#define INSTANCE_CHECK_TIMEOUT_MS 5000
+
 /* Open and close an instance of `plugin` for `config` in a child process,
- * waiting at most a few seconds.  Sets *reason (g_free) unless accepted. */
+ * waiting until `deadline_ms` (monotonic) at most.  Sets *reason (g_free)
+ * unless accepted. */
 enum instance_check instance_check(const struct mount_config *config,
-				   const struct plugin *plugin, char **reason);
+				   const struct plugin *plugin,
+				   int64_t deadline_ms, char **reason);
 
 #endif

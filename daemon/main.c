@@ -20,6 +20,7 @@
 #include "config.h"
 #include "crash.h"
 #include "daemon.h"
+#include "instance_check.h"
 #include "log.h"
 #include "mount.h"
 #include "mount_child.h"
@@ -208,14 +209,19 @@ static unsigned test_mounts(const struct config *config)
 		char *mountpoint_problem;
 
 		/* Reported already, by config_load(). */
-		if (!mount->plugin || !mount->mountpoint)
+		if (!mount->plugin)
 			continue;
 		plugin = daemon_load_plugin(config, mount);
-		mountpoint_problem = mountpoint_check(mount->mountpoint);
+		mountpoint_problem = mount->mountpoint
+					     ? mountpoint_check(mount->mountpoint)
+					     : NULL;
 
 		if (!plugin)
 			problems++;
-		else if (!daemon_check_instance(mount, plugin))
+		else if (!daemon_check_instance(
+			     mount, plugin,
+			     g_get_monotonic_time() / 1000 +
+				 INSTANCE_CHECK_TIMEOUT_MS))
 			problems++;
 		plugin_unload(plugin);
 		if (mountpoint_problem) {

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "instance_check.h"
 #include "log.h"
 #include "mount.h"
 #include "mountpoint.h"
@@ -176,8 +177,16 @@ static gboolean handle_mount_event(gpointer data)
 		schedule_restart(event->supervisor, mount);
 	} else if (event->error < 0) {
 		mount_wait_started(mount); /* joins the failed thread */
-		mount->failures++;
-		schedule_restart(event->supervisor, mount);
+		/* A slow start that failed: as in start_and_wait(), one that
+		 * never served is retried only with restart = always. */
+		if (mount->config->restart == RESTART_ALWAYS ||
+		    mount->failures || mount->served_since ||
+		    mount->replaces_serving) {
+			mount->failures++;
+			schedule_restart(event->supervisor, mount);
+		} else {
+			log_error(mount->config->name, "mount skipped");
+		}
 	} else if (!mount->wanted) {
 		/* Unmounted on request while it was still starting. */
 		log_info(mount->config->name, "unmounting on request, now that "
@@ -506,6 +515,20 @@ static bool keeps(const struct mount *mount, const struct mount_config *fresh)
 	       mount_config_same_mount(mount->config, fresh);
 }
 
+/* Serving, starting, or lost and due to be started again: a mount whose
+ * replacement failing to start is a failed restart (see restart =
+ * on-failure), and whose new options are worth checking first. */
+static bool is_running(struct mount *mount)
+{
+	enum mount_state state;
+
+	if (!mount)
+		return false;
+	state = mount_get_state(mount);
+	return state == MOUNT_SERVING || state == MOUNT_STARTING ||
+	       mount->restart_timer;
+}
+
 /* Load the plugin of every mount that the reload starts, before anything
  * is taken down: plugins[i] for fresh->mounts[i], NULL where nothing is
  * started.  Returns false (and unloads them) if a mount that serves now
@@ -515,6 +538,10 @@ static bool load_new_plugins(struct supervisor *supervisor,
 			     const struct config *fresh, struct plugin **plugins,
 			     const char **refused)
 {
+	/* One deadline for all: the checks run in the main loop. */
+	int64_t deadline_ms =
+	    g_get_monotonic_time() / 1000 + INSTANCE_CHECK_TIMEOUT_MS;
+
 	for (guint i = 0; i < fresh->mounts->len; i++) {
 		const struct mount_config *config = fresh->mounts->pdata[i];
 		struct mount *mount = find_mount(supervisor, config->name);
@@ -524,8 +551,8 @@ static bool load_new_plugins(struct supervisor *supervisor,
 		if (keeps(mount, config))
 			continue;
 		plugins[i] = daemon_load_plugin(fresh, config);
-		if (plugins[i] && replaces &&
-		    !daemon_check_instance(config, plugins[i]))
+		if (plugins[i] && replaces && is_running(mount) &&
+		    !daemon_check_instance(config, plugins[i], deadline_ms))
 			g_clear_pointer(&plugins[i], plugin_unload);
 		if (!plugins[i] && replaces) {
 			*refused = config->name;
@@ -590,10 +617,7 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 			kept++;
 			continue;
 		}
-		/* Or lost and due to be started again. */
-		replaces_serving =
-		    mount && (mount_get_state(mount) == MOUNT_SERVING ||
-			      mount->restart_timer);
+		replaces_serving = is_running(mount);
 		if (mount) {
 			log_info(config->name,
 				 mount->plugin ? "configuration changed: "
