@@ -325,7 +325,7 @@ static unsigned status_for(int result)
 	switch (result) {
 	case 0:
 		return MHD_HTTP_OK;
-	case -ENOENT:
+	case -ESRCH:
 		return MHD_HTTP_NOT_FOUND;
 	case -EALREADY:
 		return MHD_HTTP_CONFLICT;
@@ -343,7 +343,7 @@ static unsigned status_for(int result)
 static const char *message_for(int result)
 {
 	switch (result) {
-	case -ENOENT:
+	case -ESRCH:
 		return "no such mount";
 	case -EALREADY:
 		return "already in that state";
@@ -371,7 +371,7 @@ static const char *message_for(int result)
 static const char *message_for_mount(enum control_action action, int result,
 				     const char *message)
 {
-	if (result == -ENOENT)
+	if (result == -ESRCH)
 		return "no such mount";
 	if (result == -EALREADY && action == CONTROL_MOUNT)
 		return "already serving";

@@ -693,7 +693,8 @@ static int lookup(struct supervisor *supervisor, const char *name,
 		  struct mount **mount)
 {
 	*mount = find_mount(supervisor, name);
-	return *mount ? 0 : -ENOENT;
+	/* Not ENOENT, which a start can fail with (a missing mountpoint). */
+	return *mount ? 0 : -ESRCH;
 }
 
 int supervisor_unmount(struct supervisor *supervisor, const char *name)

@@ -41,7 +41,7 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 /* The mount table changed: notice mounts that vanished behind our back. */
 void supervisor_check_mount_table(struct supervisor *supervisor);
 
-/* Administrator requests.  Each returns 0, -ENOENT for an unknown mount,
+/* Administrator requests.  Each returns 0, -ESRCH for an unknown mount,
  * or another negative errno (logged). */
 int supervisor_mount(struct supervisor *supervisor, const char *name);
 int supervisor_unmount(struct supervisor *supervisor, const char *name);

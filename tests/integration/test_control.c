@@ -134,6 +134,8 @@ static void test_every_command_as_root(void **state)
 {
 	struct control_fixture *fixture = *state;
 	char *path = test_path(fixture->mountpoint, "hello");
+	const char *const expected[] = { "does not exist", NULL };
+	char *moved;
 	char *text;
 
 	serve(fixture, NULL);
@@ -152,6 +154,14 @@ static void test_every_command_as_root(void **state)
 	assert_output_has(fixture, "\"state\" : \"unmounted\"");
 	assert_int_equal(ctl(fixture, NULL, "unmount h"), 1);
 	assert_output_has(fixture, "fusehostctl: h: not serving");
+
+	/* A mount that exists but cannot start is not "no such mount". */
+	moved = g_strconcat(fixture->mountpoint, ".moved", NULL);
+	assert_int_equal(rename(fixture->mountpoint, moved), 0);
+	assert_int_equal(ctl(fixture, NULL, "mount h"), 1);
+	assert_null(strstr(fixture->output, "no such mount"));
+	assert_int_equal(rename(moved, fixture->mountpoint), 0);
+	g_free(moved);
 
 	assert_int_equal(ctl(fixture, NULL, "mount h"), 0);
 	assert_true(is_fuse_mounted(fixture->mountpoint));
@@ -189,7 +199,7 @@ static void test_every_command_as_root(void **state)
 	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
 					STOP_TIMEOUT_MS),
 			 0);
-	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
 	assert_int_equal(access(fixture->socket, F_OK), -1);
 	assert_int_equal(ctl(fixture, NULL, "status"), 3);
 	assert_output_has(fixture, "cannot reach fusehostd");
