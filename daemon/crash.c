@@ -52,10 +52,21 @@ static void on_fatal_signal(int signal_number, siginfo_t *info,
 	enum op op;
 
 	(void)context;
+	/* First, so that a fault in here goes straight to what was there
+	 * before (the signal is blocked meanwhile: the kernel then kills). */
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]);
+	     i++) {
+		if (fatal_signals[i] == signal_number)
+			sigaction(signal_number, &previous[i], NULL);
+	}
 	length = append(line, length, sizeof(line), "fatal: fusehostd got ");
 	length = append(line, length, sizeof(line),
 			signal_name(signal_number));
-	if (stats_thread_running(&mount, &op)) {
+	/* A fault, or abort() in this process, is the running thread's; a
+	 * signal sent from outside (kill, a watchdog) says nothing about the
+	 * thread it happened to land on. */
+	if ((info->si_code > 0 || info->si_pid == getpid()) &&
+	    stats_thread_running(&mount, &op)) {
 		length = append(line, length, sizeof(line), " in mount ");
 		length = append(line, length, sizeof(line), mount);
 		length = append(line, length, sizeof(line),
@@ -72,11 +83,6 @@ static void on_fatal_signal(int signal_number, siginfo_t *info,
 	/* Hand the signal on to what was there before: a fault recurs when
 	 * the handler returns; a signal that was sent (abort(), kill) is sent
 	 * again. */
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]);
-	     i++) {
-		if (fatal_signals[i] == signal_number)
-			sigaction(signal_number, &previous[i], NULL);
-	}
 	if (info->si_code <= 0)
 		raise(signal_number);
 }
@@ -86,7 +92,7 @@ void crash_report_install(void)
 	struct sigaction action = { .sa_sigaction = on_fatal_signal };
 
 	sigemptyset(&action.sa_mask);
-	action.sa_flags = SA_SIGINFO | SA_NODEFER;
+	action.sa_flags = SA_SIGINFO;
 	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]);
 	     i++)
 		sigaction(fatal_signals[i], &action, &previous[i]);
