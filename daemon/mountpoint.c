@@ -112,7 +112,7 @@ int mountpoint_prepare(const char *path, const char *mount_name)
 			return -EIO;
 		}
 		top = mountinfo_find_top(entries, path);
-		if (top && !mountinfo_is_fuse(top) && round == 0)
+		if (top && !mountinfo_is_fuse(top))
 			log_warning(mount_name,
 				    "%s has a %s filesystem (%s) mounted on "
 				    "it; mounting over it hides it until this "
