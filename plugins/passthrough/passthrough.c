@@ -47,6 +47,8 @@
 #define PASSTHROUGH_MAX_SYMLINKS 40
 /* Longest `timeout`: a year is already "forever" for a cache. */
 #define PASSTHROUGH_MAX_TIMEOUT (366 * 24 * 3600)
+/* Filesystems below the root that get inode tags of their own. */
+#define PASSTHROUGH_MAX_DEVS 1024
 /* How libfuse names an open file it hides instead of unlinking. */
 #define PASSTHROUGH_HIDDEN_PREFIX ".fuse_hidden"
 
@@ -95,6 +97,13 @@ struct passthrough {
 	char *root;  /* as configured, for messages */
 	int root_fd; /* O_PATH */
 	dev_t root_dev;
+	/* The other filesystems' devices met below the root, in the order
+	 * met: their position tags their inode numbers (passthrough_ino()).
+	 * Entries below other_dev_count (atomic) are set and never change;
+	 * devs_lock serializes adding. */
+	dev_t other_devs[PASSTHROUGH_MAX_DEVS];
+	unsigned other_dev_count;
+	pthread_mutex_t devs_lock;
 	/* The mounts of this daemon found below the root at init, relative
 	 * to it ("a/b"), NULL-terminated; NULL if none.  The mirror does not
 	 * enter them (see passthrough_fence_served()).  Read-only after
@@ -932,23 +941,59 @@ static int passthrough_flock(const char *path, struct fuse_file_info *fi,
 
 /* ---- Attributes --------------------------------------------------------- */
 
+/* The position (from 1) of `dev` among the other filesystems met, added
+ * if new; 0 once PASSTHROUGH_MAX_DEVS are known. */
+static unsigned passthrough_dev_index(struct passthrough *pt, dev_t dev)
+{
+	unsigned count = __atomic_load_n(&pt->other_dev_count,
+					 __ATOMIC_ACQUIRE);
+	unsigned index = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		if (pt->other_devs[i] == dev)
+			return i + 1;
+	}
+	pthread_mutex_lock(&pt->devs_lock);
+	count = pt->other_dev_count;
+	for (unsigned i = 0; i < count && !index; i++) {
+		if (pt->other_devs[i] == dev)
+			index = i + 1;
+	}
+	if (!index && count < PASSTHROUGH_MAX_DEVS) {
+		pt->other_devs[count] = dev;
+		__atomic_store_n(&pt->other_dev_count, count + 1,
+				 __ATOMIC_RELEASE);
+		index = count + 1;
+	}
+	pthread_mutex_unlock(&pt->devs_lock);
+	return index;
+}
+
 /* Inode numbers are unique within one filesystem, and the mount shows
  * one: a file of another filesystem mounted below the root (root = /
  * takes in /home, /proc, ...) can have the number of one of the root's,
  * the root directories of two filesystems often do, and find and du then
  * see a directory loop, cp -a and tar a hard link.  So a number from
- * another filesystem gets high bits of its own from the device, as
- * overlayfs's xino does; one from the root's filesystem is kept.  Within
- * one device the mapping is one to one (an exclusive or). */
-static ino_t passthrough_ino(const struct passthrough *pt, dev_t dev,
-			     ino_t ino)
+ * another filesystem gets high bits of its own, from the filesystem's
+ * position among those met (as overlayfs's xino does with its layers),
+ * with the top bit set to keep them apart from the root's; one from the
+ * root's filesystem is kept.  Within one device the mapping is one to one
+ * (an exclusive or).  Past PASSTHROUGH_MAX_DEVS filesystems the bits come
+ * from a hash of the device, which two of them may share. */
+static ino_t passthrough_ino(struct passthrough *pt, dev_t dev, ino_t ino)
 {
+	unsigned index;
 	uint64_t tag;
 
 	if (dev == pt->root_dev)
 		return ino;
-	tag = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) >> 48;
-	return (ino_t)((uint64_t)ino ^ ((tag | 0x8000) << 48));
+	index = passthrough_dev_index(pt, dev);
+	if (index)
+		tag = 0x8000 | index;
+	else
+		tag = 0xc000 |
+		      (((uint64_t)dev * 0x9e3779b97f4a7c15ull) >> 50);
+	return (ino_t)((uint64_t)ino ^ (tag << 48));
 }
 
 static int passthrough_stat_path(const char *path, struct stat *st)
@@ -1303,7 +1348,8 @@ static int passthrough_openat_flags(const struct passthrough_at *at,
  * threads, or a socket or device.  ESTALE makes the kernel look the name
  * up again and open what is there itself.  Returns fd, or a negative
  * errno after closing it. */
-static int passthrough_check_opened(int fd, struct stat *st)
+static int passthrough_check_opened(int fd, int open_flags, int caller_flags,
+				    struct stat *st)
 {
 	int err = 0;
 
@@ -1311,6 +1357,12 @@ static int passthrough_check_opened(int fd, struct stat *st)
 		err = -errno;
 	else if (!S_ISREG(st->st_mode))
 		err = -ESTALE;
+	/* The descriptor serves the caller's reads and writes (and is what
+	 * a backing FUSE or network filesystem sees): its flags are the
+	 * caller's.  F_SETFL takes the status flags and ignores the rest. */
+	else if ((open_flags & O_NONBLOCK) && !(caller_flags & O_NONBLOCK) &&
+		 fcntl(fd, F_SETFL, open_flags & ~O_NONBLOCK))
+		err = -errno;
 	if (err)
 		close(fd);
 	return err ? err : fd;
@@ -1323,16 +1375,20 @@ static int passthrough_openat(const struct passthrough *pt,
 			      const struct passthrough_at *at, int flags,
 			      struct stat *st)
 {
-	int open_flags = passthrough_open_flags(pt, flags) | O_NONBLOCK;
+	/* O_NOCTTY: a terminal swapped in must not become the daemon's. */
+	int open_flags =
+	    passthrough_open_flags(pt, flags) | O_NONBLOCK | O_NOCTTY;
 	int fd;
 
 	fd = passthrough_openat_flags(at, open_flags, flags);
-	if (fd == -EWOULDBLOCK && !(flags & O_NONBLOCK))
-		fd = passthrough_openat_flags(at, open_flags & ~O_NONBLOCK,
-					      flags);
+	if (fd == -EWOULDBLOCK && !(flags & O_NONBLOCK)) {
+		open_flags &= ~O_NONBLOCK;
+		fd = passthrough_openat_flags(at, open_flags, flags);
+	}
 	if (fd == -ENXIO) /* a FIFO without a reader, a socket */
 		return -ESTALE;
-	return fd < 0 ? fd : passthrough_check_opened(fd, st);
+	return fd < 0 ? fd
+		      : passthrough_check_opened(fd, open_flags, flags, st);
 }
 
 /* libfuse gives every name of a hard-linked file its own inode, so what
@@ -1365,13 +1421,17 @@ static int passthrough_open(const char *path, struct fuse_file_info *fi)
 		/* Opened anew through /proc, as open("/proc/PID/fd/N") did
 		 * on the mount. */
 		int hidden = fd;
+		int open_flags = (passthrough_open_flags(pt, fi->flags) |
+				  O_NONBLOCK | O_NOCTTY) &
+				 ~O_NOFOLLOW;
 
 		if (hidden < 0)
 			return hidden;
 		passthrough_proc_fd(hidden, proc);
-		fd = open(proc, (passthrough_open_flags(pt, fi->flags) |
-				 O_NONBLOCK) & ~O_NOFOLLOW);
-		fd = fd < 0 ? -errno : passthrough_check_opened(fd, &st);
+		fd = open(proc, open_flags);
+		fd = fd < 0 ? -errno
+			    : passthrough_check_opened(fd, open_flags,
+						       fi->flags, &st);
 		close(hidden);
 	} else {
 		err = passthrough_at(path, &at);
@@ -2338,6 +2398,7 @@ static void passthrough_close_instance(void *instance)
 		close(h->fd);
 		free(h);
 	}
+	pthread_mutex_destroy(&pt->devs_lock);
 	pthread_mutex_destroy(&pt->hidden_lock);
 	pthread_mutex_destroy(&pt->locks_lock);
 	passthrough_free_strings(pt->fenced);
@@ -2434,6 +2495,7 @@ static int passthrough_open_instance(struct fusehost_mount *mount,
 	pt->umask = passthrough_read_umask();
 	pthread_mutex_init(&pt->locks_lock, NULL);
 	pthread_mutex_init(&pt->hidden_lock, NULL);
+	pthread_mutex_init(&pt->devs_lock, NULL);
 	*instance = pt;
 	return 0;
 }
