@@ -692,15 +692,18 @@ static void load_file(struct config *config, const char *file,
 	g_free(text);
 }
 
-static void check_trust(const char *file, GPtrArray *errors)
+static void check_trust(struct config *config, const char *file,
+			GPtrArray *errors)
 {
 	char *problem = trust_check(file);
 
-	if (problem)
+	if (problem) {
 		add_error(errors,
 			  "%s: refusing a configuration that others could "
 			  "change: %s",
 			  file, problem);
+		config->untrusted = true;
+	}
 	g_free(problem);
 }
 
@@ -823,9 +826,9 @@ struct config *config_load(const char *path, const char *default_plugin_dir,
 	 * run code as root.  Checked after reading, since insecure-plugins
 	 * (in the files themselves) turns it off. */
 	if (!config->daemon.insecure_plugins) {
-		check_trust(path, errors);
+		check_trust(config, path, errors);
 		for (guint i = 0; i < dropins->len; i++)
-			check_trust(dropins->pdata[i], errors);
+			check_trust(config, dropins->pdata[i], errors);
 	}
 	g_ptr_array_unref(dropins);
 

@@ -100,6 +100,8 @@ struct config {
 	char *dropin_dir;
 	struct daemon_config daemon;
 	GPtrArray *mounts; /* struct mount_config *, in order of appearance */
+	/* A file others could change: nothing it names may be loaded. */
+	bool untrusted;
 };
 
 /* Read `path` and every *.conf in its drop-in directory.  Problems are

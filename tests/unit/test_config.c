@@ -482,6 +482,8 @@ static void test_untrusted_config_refused(void **state)
 			 "refusing a configuration that others could change",
 			 "writable by its group (mode 0664)", "chmod go-w",
 			 NULL);
+	/* So that -t loads none of the plugins it names. */
+	assert_true(fixture->config->untrusted);
 	config_free(fixture->config);
 	g_ptr_array_set_size(fixture->errors, 0);
 
@@ -490,6 +492,7 @@ static void test_untrusted_config_refused(void **state)
 	fixture->config = config_load(fixture->path, "/p", fixture->errors);
 	assert_int_equal(fixture->errors->len, 0);
 	assert_true(fixture->config->daemon.insecure_plugins);
+	assert_false(fixture->config->untrusted);
 }
 
 int main(void)
