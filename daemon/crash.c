@@ -15,8 +15,8 @@ static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
 				     SIGABRT };
 /* What was there before, to hand the signal on to (the default action,
  * or a sanitizer's handler). */
-static struct sigaction previous[sizeof(fatal_signals) /
-				 sizeof(fatal_signals[0])];
+#define FATAL_SIGNALS (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
+static struct sigaction previous[FATAL_SIGNALS];
 
 static size_t append(char *line, size_t length, size_t size,
 		     const char *text)
@@ -54,8 +54,7 @@ static void on_fatal_signal(int signal_number, siginfo_t *info,
 	(void)context;
 	/* First, so that a fault in here goes straight to what was there
 	 * before (the signal is blocked meanwhile: the kernel then kills). */
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]);
-	     i++) {
+	for (size_t i = 0; i < FATAL_SIGNALS; i++) {
 		if (fatal_signals[i] == signal_number)
 			sigaction(signal_number, &previous[i], NULL);
 	}
@@ -93,7 +92,12 @@ void crash_report_install(void)
 
 	sigemptyset(&action.sa_mask);
 	action.sa_flags = SA_SIGINFO;
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]);
-	     i++)
+	for (size_t i = 0; i < FATAL_SIGNALS; i++)
 		sigaction(fatal_signals[i], &action, &previous[i]);
+}
+
+void crash_report_uninstall(void)
+{
+	for (size_t i = 0; i < FATAL_SIGNALS; i++)
+		sigaction(fatal_signals[i], &previous[i], NULL);
 }

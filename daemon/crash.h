@@ -10,4 +10,8 @@
  * Call once, early. */
 void crash_report_install(void);
 
+/* Put back what crash_report_install() found, in a process that is not
+ * fusehostd's to speak for (a child running plugin code). */
+void crash_report_uninstall(void);
+
 #endif

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "plugin.h"
 #include "plugin_api.h"
 
@@ -40,13 +41,10 @@ static void write_all(int fd, const char *text, size_t length)
  * the plugin's, not the daemon's: no last words, no core. */
 static void prepare_child(int out)
 {
-	static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
-					     SIGABRT };
 	struct rlimit no_core = { 0, 0 };
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (size_t i = 0; i < G_N_ELEMENTS(fatal_signals); i++)
-		signal(fatal_signals[i], SIG_DFL);
+	crash_report_uninstall();
 	setrlimit(RLIMIT_CORE, &no_core);
 	if (out > STDERR_FILENO + 1)
 		close_range(STDERR_FILENO + 1, (unsigned)out - 1, 0);
