@@ -74,17 +74,25 @@ static char *hello_config(struct cli_fixture *fixture, const char *extra)
 	return mountpoint;
 }
 
+/* fusehostd -t on the fixture's config and the plugins under test. */
+static int run_check(struct cli_fixture *fixture)
+{
+	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
+					  fixture->config, test_plugin_dir());
+	int status = run_fusehostd(fixture, arguments);
+
+	g_free(arguments);
+	return status;
+}
+
 static void test_check_valid_config(void **state)
 {
 	struct cli_fixture *fixture = *state;
 	char *mountpoint = hello_config(fixture, NULL);
-	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
-					  fixture->config, test_plugin_dir());
 
-	assert_int_equal(run_fusehostd(fixture, arguments), 0);
+	assert_int_equal(run_check(fixture), 0);
 	assert_output_has(fixture, "configuration is valid (1 mount)");
 	assert_false(is_fuse_mounted(mountpoint));
-	g_free(arguments);
 	g_free(mountpoint);
 }
 
@@ -102,12 +110,10 @@ static void test_check_reports_each_problem(void **state)
 				  "mountpoint = /nonexistent/dir\n",
 				  twice, NULL);
 	char *mountpoint = hello_config(fixture, extra);
-	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
-					  fixture->config, test_plugin_dir());
 	char *prefix = g_strdup_printf("error: %s: [mount hello] ",
 				       fixture->config);
 
-	assert_int_equal(run_fusehostd(fixture, arguments), 1);
+	assert_int_equal(run_check(fixture), 1);
 	assert_output_has(fixture, prefix);
 	assert_output_has(fixture, "[mount hello] greting: unknown key "
 				   "(did you mean 'greeting'?)");
@@ -122,7 +128,6 @@ static void test_check_reports_each_problem(void **state)
 	g_free(extra);
 	g_free(twice);
 	g_free(prefix);
-	g_free(arguments);
 	g_free(mountpoint);
 }
 
@@ -139,11 +144,9 @@ static void test_check_asks_the_plugin(void **state)
 				     "mountpoint = %s\n"
 				     "root = /nonexistent-root\n",
 				     mountpoint, other);
-	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
-					  fixture->config, test_plugin_dir());
 
 	test_write_file(fixture->config, text);
-	assert_int_equal(run_fusehostd(fixture, arguments), 1);
+	assert_int_equal(run_check(fixture), 1);
 	assert_output_has(fixture, "[mount m] plugin memfs refuses this "
 				   "configuration: option size: not a size");
 	assert_output_has(fixture, "[mount p] plugin passthrough refuses "
@@ -152,7 +155,6 @@ static void test_check_asks_the_plugin(void **state)
 				   "directory\n");
 	assert_null(strstr(fixture->output, "is valid"));
 	assert_false(is_fuse_mounted(mountpoint));
-	g_free(arguments);
 	g_free(text);
 	g_free(other);
 	g_free(mountpoint);
@@ -165,13 +167,10 @@ static void test_check_unknown_user(void **state)
 	char *mountpoint = hello_config(fixture,
 					"isolation = process\n"
 					"user = no-such-user-here\n");
-	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
-					  fixture->config, test_plugin_dir());
 
-	assert_int_equal(run_fusehostd(fixture, arguments), 1);
+	assert_int_equal(run_check(fixture), 1);
 	assert_output_has(fixture, "[mount hello]: unknown user "
 				   "'no-such-user-here'");
-	g_free(arguments);
 	g_free(mountpoint);
 }
 
@@ -185,14 +184,11 @@ static void test_check_unknown_control_group(void **state)
 				     "[mount hello]\nplugin = hello\n"
 				     "mountpoint = %s\n",
 				     mountpoint);
-	char *arguments = g_strdup_printf("-t -c %s --plugin-dir %s",
-					  fixture->config, test_plugin_dir());
 
 	test_write_file(fixture->config, text);
-	assert_int_equal(run_fusehostd(fixture, arguments), 1);
+	assert_int_equal(run_check(fixture), 1);
 	assert_output_has(fixture, "[daemon] control-group: no such group "
 				   "'no-such-group-here'");
-	g_free(arguments);
 	g_free(text);
 	g_free(mountpoint);
 }
