@@ -399,14 +399,25 @@ double test_metric_value(const char *text, const char *series)
 	return -1;
 }
 
-bool fusehostd_wait_for_log(const struct fusehostd *daemon, const char *text,
-			    int timeout_ms)
+unsigned test_count(const char *text, const char *needle)
+{
+	unsigned count = 0;
+
+	for (const char *at = strstr(text, needle); at;
+	     at = strstr(at + 1, needle))
+		count++;
+	return count;
+}
+
+bool fusehostd_wait_for_log_count(const struct fusehostd *daemon,
+				  const char *text, unsigned count,
+				  int timeout_ms)
 {
 	long long deadline = test_now_ms() + timeout_ms;
 
 	do {
 		char *log = fusehostd_log(daemon);
-		bool found = strstr(log, text) != NULL;
+		bool found = test_count(log, text) >= count;
 
 		g_free(log);
 		if (found)
@@ -414,6 +425,12 @@ bool fusehostd_wait_for_log(const struct fusehostd *daemon, const char *text,
 		usleep(10 * 1000);
 	} while (test_now_ms() < deadline);
 	return false;
+}
+
+bool fusehostd_wait_for_log(const struct fusehostd *daemon, const char *text,
+			    int timeout_ms)
+{
+	return fusehostd_wait_for_log_count(daemon, text, 1, timeout_ms);
 }
 
 int fixture_setup(void **state)

@@ -67,6 +67,14 @@ void fusehostd_assert_logged(const struct fusehostd *daemon, const char *text);
 bool fusehostd_wait_for_log(const struct fusehostd *daemon, const char *text,
 			    int timeout_ms);
 
+/* Wait until the daemon's log contains `text` at least `count` times. */
+bool fusehostd_wait_for_log_count(const struct fusehostd *daemon,
+				  const char *text, unsigned count,
+				  int timeout_ms);
+
+/* How many times `needle` occurs in `text`. */
+unsigned test_count(const char *text, const char *needle);
+
 /* The usual cmocka fixture: a fresh directory, the path of a config in
  * it, and the daemon the test starts (teardown stops one left running,
  * as a failing test leaves it, and removes everything). */

@@ -262,16 +262,6 @@ static void test_promtool_accepts(void **state)
 	g_free(one);
 }
 
-static unsigned count_occurrences(const char *text, const char *needle)
-{
-	unsigned count = 0;
-
-	for (const char *at = strstr(text, needle); at;
-	     at = strstr(at + 1, needle))
-		count++;
-	return count;
-}
-
 /* A traced mount logs "-> op path" and "<- op result (duration)"; an
  * untraced one logs nothing per operation. */
 static void test_trace_records(void **state)
@@ -339,7 +329,7 @@ static void test_sigusr2_switches_trace(void **state)
 	assert_non_null(strstr(log, "info: h: trace on"));
 	assert_non_null(strstr(log, "debug: h: -> read /whoami"));
 	/* The mount was never remounted. */
-	assert_int_equal(count_occurrences(log, "serving plugin hello"), 1);
+	assert_int_equal(test_count(log, "serving plugin hello"), 1);
 	g_free(log);
 	g_free(traced);
 	g_free(config);
@@ -497,21 +487,21 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 	g_free(text);
 	stop(fixture, expected);
 	log = fusehostd_log(fixture->daemon);
-	assert_int_equal(count_occurrences(log, "returned 5 from getattr on "
-						"/positive, but only 0 or a "
-						"negative errno is allowed"),
+	assert_int_equal(test_count(log, "returned 5 from getattr on "
+					 "/positive, but only 0 or a "
+					 "negative errno is allowed"),
 			 1);
-	assert_int_equal(count_occurrences(log, "from read on /toomuch, more "
-						"bytes than were asked for"),
+	assert_int_equal(test_count(log, "from read on /toomuch, more "
+					 "bytes than were asked for"),
 			 1);
 	/* Not repeated by libfuse for every read. */
-	assert_int_equal(count_occurrences(log, "read too many bytes"), 0);
-	assert_int_equal(count_occurrences(log, "warning: logged without a "
-						"mount"),
+	assert_int_equal(test_count(log, "read too many bytes"), 0);
+	assert_int_equal(test_count(log, "warning: logged without a "
+					 "mount"),
 			 1);
-	assert_int_equal(count_occurrences(log, "returned -99999 from readlink "
-						"on /badlink, which is not a "
-						"valid negative errno"),
+	assert_int_equal(test_count(log, "returned -99999 from readlink "
+					 "on /badlink, which is not a "
+					 "valid negative errno"),
 			 1);
 	g_free(log);
 	g_free(fine);

@@ -40,6 +40,22 @@ static void assert_log_soon(struct fixture *fixture, const char *text)
 	}
 }
 
+/* Replace the config with `text` and have the daemon reload it. */
+static void reload_with(struct fixture *fixture, const char *text)
+{
+	test_write_file(fixture->config, text);
+	kill(fixture->daemon->pid, SIGHUP);
+}
+
+/* SIGTERM; the daemon must exit 0 with only `expected` complaints. */
+static void stop_cleanly(struct fixture *fixture, const char *const *expected)
+{
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+}
+
 /* The next notification datagram, or NULL after timeout_ms. */
 static char *next_notification(int fd, int timeout_ms)
 {
@@ -168,8 +184,7 @@ static void test_reload_by_difference(void **state)
 	assert_int_equal(write(held, "before ", 7), 7);
 
 	for (int round = 0; round < 3; round++) {
-		test_write_file(fixture->config, round % 2 ? before : after);
-		kill(fixture->daemon->pid, SIGHUP);
+		reload_with(fixture, round % 2 ? before : after);
 		/* Each direction adds one, removes one, changes one. */
 		assert_log_soon(fixture, round % 2 ? "reloaded: 1 added, 1 "
 						     "removed, 1 changed, 1 "
@@ -181,8 +196,7 @@ static void test_reload_by_difference(void **state)
 	}
 	/* Back to `after`: the last round applied `before` again.  The
 	 * reload is done when its status line follows the fourth summary. */
-	test_write_file(fixture->config, after);
-	kill(fixture->daemon->pid, SIGHUP);
+	reload_with(fixture, after);
 	for (int i = 0; i < 1000; i++) {
 		char *log = fusehostd_log(fixture->daemon);
 		unsigned reloads = 0;
@@ -224,10 +238,7 @@ static void test_reload_by_difference(void **state)
 		assert_int_equal(count, 1);
 		g_free(log);
 	}
-	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
-					STOP_TIMEOUT_MS),
-			 0);
-	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	stop_cleanly(fixture, NULL);
 	g_free(greeting);
 	g_free(held_text);
 	g_free(added_path);
@@ -265,8 +276,7 @@ static void test_reload_refused_plugin_value_keeps_serving(void **state)
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
 	assert_log_soon(fixture, "1 of 1 mounts serving");
 	test_write_file(path, "data\n");
-	test_write_file(fixture->config, broken);
-	kill(fixture->daemon->pid, SIGHUP);
+	reload_with(fixture, broken);
 	assert_log_soon(fixture, "last reload failed: a mount's new plugin "
 				 "or options cannot be used");
 	fusehostd_assert_logged(fixture->daemon,
@@ -275,10 +285,7 @@ static void test_reload_refused_plugin_value_keeps_serving(void **state)
 	text = test_read_file(path);
 	assert_string_equal(text, "data\n");
 	g_free(text);
-	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
-					STOP_TIMEOUT_MS),
-			 0);
-	fusehostd_assert_log_clean(fixture->daemon, expected);
+	stop_cleanly(fixture, expected);
 	g_free(path);
 	g_free(broken);
 	g_free(good);
@@ -304,17 +311,13 @@ static void test_reload_added_mount_that_fails_is_skipped(void **state)
 	test_write_file(fixture->config, first);
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
 	assert_log_soon(fixture, "1 of 1 mounts serving");
-	test_write_file(fixture->config, second);
-	kill(fixture->daemon->pid, SIGHUP);
+	reload_with(fixture, second);
 	assert_log_soon(fixture, "configuration reloaded: 1 added");
 	log = fusehostd_log(fixture->daemon);
 	assert_non_null(strstr(log, "ghost: mount skipped"));
 	assert_null(strstr(log, "ghost: restart in"));
 	g_free(log);
-	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
-					STOP_TIMEOUT_MS),
-			 0);
-	fusehostd_assert_log_clean(fixture->daemon, expected);
+	stop_cleanly(fixture, expected);
 	g_free(second);
 	g_free(added);
 	g_free(first);
@@ -339,15 +342,11 @@ static void test_invalid_reload_keeps_serving(void **state)
 	test_write_file(fixture->config, group);
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
 	assert_log_soon(fixture, "1 of 1 mounts serving");
-	test_write_file(fixture->config, broken);
-	kill(fixture->daemon->pid, SIGHUP);
+	reload_with(fixture, broken);
 	assert_log_soon(fixture, "last reload failed: configuration invalid");
 	text = test_read_file(path);
 	assert_string_equal(text, "Hello, world!\n");
-	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
-					STOP_TIMEOUT_MS),
-			 0);
-	fusehostd_assert_log_clean(fixture->daemon, expected);
+	stop_cleanly(fixture, expected);
 	g_free(text);
 	g_free(path);
 	g_free(broken);
@@ -381,8 +380,7 @@ static void test_reload_checks_plugins_first(void **state)
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
 	assert_log_soon(fixture, "1 of 2 mounts serving");
 
-	test_write_file(fixture->config, broken);
-	kill(fixture->daemon->pid, SIGHUP);
+	reload_with(fixture, broken);
 	assert_log_soon(fixture, "last reload failed: a mount's new plugin");
 	assert_true(is_fuse_mounted(mountpoint));
 	text = test_read_file(path);
@@ -406,30 +404,15 @@ static void test_reload_checks_plugins_first(void **state)
 
 	/* Back to what the daemon started with: nothing waits for a
 	 * restart, and nothing is said. */
-	test_write_file(fixture->config, good);
-	kill(fixture->daemon->pid, SIGHUP);
-	for (int i = 0; i < 500; i++) {
-		char *log = fusehostd_log(fixture->daemon);
-		char *first = strstr(log, "configuration reloaded");
-		bool twice = first && strstr(first + 1,
-					     "configuration reloaded");
-
-		g_free(log);
-		if (twice)
-			break;
-		usleep(10 * 1000);
-	}
+	reload_with(fixture, good);
+	assert_true(fusehostd_wait_for_log_count(fixture->daemon,
+						 "configuration reloaded", 2,
+						 START_TIMEOUT_MS));
 	text = fusehostd_log(fixture->daemon);
-	assert_non_null(strstr(strstr(text, "configuration reloaded") + 1,
-			       "configuration reloaded"));
-	assert_null(strstr(strstr(text, "log-target changed") + 1,
-			   "log-target changed"));
+	assert_int_equal(test_count(text, "log-target changed"), 1);
 	g_free(text);
 
-	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
-					STOP_TIMEOUT_MS),
-			 0);
-	fusehostd_assert_log_clean(fixture->daemon, expected);
+	stop_cleanly(fixture, expected);
 	g_free(path);
 	g_free(broken);
 	g_free(good);
@@ -456,14 +439,10 @@ static void test_reload_keeps_plugin_dir(void **state)
 	test_write_file(fixture->config, one);
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
 	assert_log_soon(fixture, "1 of 1 mounts serving");
-	test_write_file(fixture->config, two);
-	kill(fixture->daemon->pid, SIGHUP);
+	reload_with(fixture, two);
 	assert_log_soon(fixture, "2 of 2 mounts serving");
 	assert_true(is_fuse_mounted(second));
-	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
-					STOP_TIMEOUT_MS),
-			 0);
-	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	stop_cleanly(fixture, NULL);
 	g_free(two);
 	g_free(one);
 	g_free(second_group);
