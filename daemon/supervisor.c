@@ -159,6 +159,19 @@ static void changed(struct supervisor *supervisor)
 		supervisor->on_change(supervisor->on_change_data);
 }
 
+/* Whether a mount whose start failed is started again: with restart =
+ * always, any; with on-failure, only a restart (of a mount that served,
+ * was being restarted, or that a reload replaced while it ran), never
+ * one that has not served yet. */
+static bool retries_failed_start(const struct mount *mount)
+{
+	if (mount->config->restart == RESTART_ALWAYS)
+		return true;
+	return mount->config->restart == RESTART_ON_FAILURE &&
+	       (mount->failures || mount->served_since ||
+		mount->replaces_serving);
+}
+
 static gboolean handle_mount_event(gpointer data)
 {
 	struct mount_event *event = data;
@@ -177,11 +190,8 @@ static gboolean handle_mount_event(gpointer data)
 		schedule_restart(event->supervisor, mount);
 	} else if (event->error < 0) {
 		mount_wait_started(mount); /* joins the failed thread */
-		/* A slow start that failed: as in start_and_wait(), one that
-		 * never served is retried only with restart = always. */
-		if (mount->config->restart == RESTART_ALWAYS ||
-		    mount->failures || mount->served_since ||
-		    mount->replaces_serving) {
+		/* A slow start that failed. */
+		if (retries_failed_start(mount)) {
 			mount->failures++;
 			schedule_restart(event->supervisor, mount);
 		} else {
@@ -331,9 +341,8 @@ static int wait_started_briefly(struct mount *mount, int64_t deadline_ms)
 }
 
 /* Start the mounts in parallel and wait for each to serve or fail.
- * At boot, returns false if a required one failed; later (a reload), a
- * failed mount is retried per its restart policy instead: on-failure
- * retries one that was serving before the reload, always any. */
+ * At boot, returns false if a required one failed; otherwise a failed
+ * mount is retried as retries_failed_start() says. */
 static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 			   bool boot)
 {
@@ -360,10 +369,7 @@ static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 			log_error(mount->config->name,
 				  "required mount failed; fusehostd stops");
 			required_failed = true;
-		} else if (mount->plugin &&
-			   (mount->config->restart == RESTART_ALWAYS ||
-			    (mount->replaces_serving &&
-			     mount->config->restart == RESTART_ON_FAILURE))) {
+		} else if (mount->plugin && retries_failed_start(mount)) {
 			mount->failures++;
 			schedule_restart(supervisor, mount);
 		} else {
