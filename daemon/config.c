@@ -267,6 +267,17 @@ static const char *comment_hint(const char *value)
 	return "";
 }
 
+/* A key's value as written.  GKeyFile drops the spaces after "=", but
+ * keeps those at the end of the line, which nobody sees: "root = /srv "
+ * would name a directory ending in a space.  Escapes such as \s are not
+ * interpreted, so that a backslash in a value is just a backslash. */
+static char *read_value(GKeyFile *keyfile, const char *group, const char *key)
+{
+	char *value = g_key_file_get_value(keyfile, group, key, NULL);
+
+	return value ? g_strchomp(value) : NULL;
+}
+
 /* Find group headers that appear more than once in one file. */
 static void check_duplicate_groups(const char *file, const char *text,
 				   GPtrArray *errors)
@@ -351,8 +362,7 @@ static void load_daemon_group(struct config *config, GKeyFile *keyfile,
 	const char *const *lists[] = { daemon_keys };
 
 	for (char **key = keys; key && *key; key++) {
-		char *value = g_key_file_get_value(keyfile, "daemon", *key,
-						   NULL);
+		char *value = read_value(keyfile, "daemon", *key);
 
 		if (strcmp(*key, "plugin-dir") == 0) {
 			if (!g_path_is_absolute(value))
@@ -622,7 +632,7 @@ static void load_mount_group(struct config *config, GKeyFile *keyfile,
 
 	keys = g_key_file_get_keys(keyfile, group, NULL, NULL);
 	for (char **key = keys; key && *key; key++) {
-		char *value = g_key_file_get_value(keyfile, group, *key, NULL);
+		char *value = read_value(keyfile, group, *key);
 
 		load_mount_key(mount, group, *key, value, errors);
 		g_free(value);

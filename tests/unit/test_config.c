@@ -204,6 +204,26 @@ static void test_inline_comment_hint(void **state)
 			 "comments must be on a line of their own", NULL);
 }
 
+/* Spaces at the end of a line are not part of the value; a backslash is
+ * a backslash. */
+static void test_values_as_written(void **state)
+{
+	struct fixture *fixture = *state;
+	const struct mount_config *mount;
+	const struct plugin_setting *setting;
+
+	load(fixture, "[daemon]\nlog-level = info \t\n"
+		      "[mount scratch]\nplugin = memfs\nmountpoint = /m  \n"
+		      "label =  a\\sb\\\\c  \n");
+	assert_int_equal(fixture->errors->len, 0);
+	mount = mount_at(fixture, 0);
+	assert_string_equal(mount->mountpoint, "/m");
+	assert_int_equal(mount->plugin_settings->len, 1);
+	setting = mount->plugin_settings->pdata[0];
+	assert_string_equal(setting->key, "label");
+	assert_string_equal(setting->value, "a\\sb\\\\c");
+}
+
 static void test_invalid_mount_name(void **state)
 {
 	struct fixture *fixture = *state;
@@ -508,6 +528,7 @@ int main(void)
 		T(test_bad_log_level),
 		T(test_relative_plugin_dir),
 		T(test_inline_comment_hint),
+		T(test_values_as_written),
 		T(test_invalid_mount_name),
 		T(test_missing_plugin_and_mountpoint),
 		T(test_bad_plugin_name),
