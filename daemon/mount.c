@@ -210,11 +210,20 @@ static void close_instance(struct mount *mount)
 	mount->layer.instance = NULL;
 }
 
+/* A plugin that changes nothing is mounted read-only (see plugin.h). */
+static bool mounts_read_only(const struct mount *mount)
+{
+	return mount->plugin && plugin_is_read_only(mount->plugin);
+}
+
 static struct fuse *new_session(const struct mount_config *config,
+				bool read_only,
 				const struct fuse_operations *operations,
 				void *user_data)
 {
-	char *options = mount_config_fuse_options(config);
+	char *configured = mount_config_fuse_options(config);
+	char *options = read_only ? g_strconcat(configured, ",ro", NULL)
+				  : g_strdup(configured);
 	char *argv[] = { "fusehostd", "-o", options, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct fuse *fuse;
@@ -222,6 +231,7 @@ static struct fuse *new_session(const struct mount_config *config,
 	fuse = fuse_new(&args, operations, sizeof(*operations), user_data);
 	fuse_opt_free_args(&args);
 	g_free(options);
+	g_free(configured);
 	return fuse;
 }
 
@@ -242,7 +252,7 @@ int mount_check_fuse_options(const struct mount_config *config)
 	struct fuse *fuse;
 
 	log_set_thread_mount(config->name);
-	fuse = new_session(config, &nothing, NULL);
+	fuse = new_session(config, false, &nothing, NULL);
 	log_set_thread_mount(NULL);
 	if (!fuse)
 		return -EINVAL;
@@ -343,10 +353,11 @@ int mount_session_open(struct mount *mount)
 		return result;
 
 	if (mount->observed)
-		mount->fuse = new_session(config, &mount->operations,
-					  &mount->layer);
+		mount->fuse = new_session(config, mounts_read_only(mount),
+					  &mount->operations, &mount->layer);
 	else
-		mount->fuse = new_session(config, &mount->plugin->operations,
+		mount->fuse = new_session(config, mounts_read_only(mount),
+					  &mount->plugin->operations,
 					  mount->layer.instance);
 	if (!mount->fuse) {
 		log_refused_options(config);
@@ -450,7 +461,7 @@ static int mount_for_child(struct mount *mount, int *fuse_fd)
 	result = mountpoint_verify(config->mountpoint, config->name);
 	if (result < 0)
 		return result;
-	fuse = new_session(config, &nothing, NULL);
+	fuse = new_session(config, mounts_read_only(mount), &nothing, NULL);
 	if (!fuse) {
 		log_refused_options(config);
 		return -EINVAL;

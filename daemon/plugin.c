@@ -258,6 +258,18 @@ void plugin_unload(struct plugin *plugin)
 	g_free(plugin);
 }
 
+bool plugin_is_read_only(const struct plugin *plugin)
+{
+	const struct fuse_operations *ops = &plugin->operations;
+
+	return !ops->mknod && !ops->mkdir && !ops->unlink && !ops->rmdir &&
+	       !ops->symlink && !ops->rename && !ops->link && !ops->chmod &&
+	       !ops->chown && !ops->truncate && !ops->write &&
+	       !ops->write_buf && !ops->create && !ops->utimens &&
+	       !ops->setxattr && !ops->removexattr && !ops->fallocate &&
+	       !ops->copy_file_range;
+}
+
 static const char *thread_model_name(enum fusehost_thread_model model)
 {
 	return model == FUSEHOST_THREAD_MODEL_PARALLEL

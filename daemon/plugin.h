@@ -36,6 +36,12 @@ struct plugin *plugin_load(const char *spec, const char *plugin_dir,
 /* dlclose; call only after every mount using it is destroyed. */
 void plugin_unload(struct plugin *plugin);
 
+/* Whether the plugin fills none of the operations that change a
+ * filesystem (write, create, mkdir, chmod, setxattr, ...).  Such a plugin
+ * is mounted read-only, so that the kernel answers EROFS ("Read-only file
+ * system") rather than libfuse ENOSYS ("Function not implemented"). */
+bool plugin_is_read_only(const struct plugin *plugin);
+
 /* What fusehostd --plugin-info prints. */
 char *plugin_describe(const struct plugin *plugin);
 

@@ -45,7 +45,11 @@
  *
  * Errors.  Operations return 0 (or a byte count where libfuse says so) or a
  * negative errno, as libfuse defines.  A slot left NULL behaves as libfuse
- * defines for a NULL slot.  getattr is required.
+ * defines for a NULL slot.  getattr is required.  A plugin that leaves NULL
+ * every slot that changes something (write, write_buf, create, mknod,
+ * mkdir, unlink, rmdir, symlink, rename, link, chmod, chown, truncate,
+ * utimens, setxattr, removexattr, fallocate, copy_file_range) is mounted
+ * read-only: the kernel answers each change with EROFS.
  *
  * Compatibility.  Fields of struct fusehost_plugin are only ever appended.
  * The host copies min(its size, the plugin's size) into a zeroed struct, so a

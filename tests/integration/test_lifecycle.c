@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,35 @@ static void test_hello_serves_greeting(void **state)
 	fusehostd_free(daemon);
 	g_free(text);
 	g_free(path);
+	g_free(mountpoint);
+}
+
+/* hello changes nothing, so it is mounted read-only: every attempt to
+ * change it gets "Read-only file system" from the kernel, not ENOSYS. */
+static void test_read_only_plugin_mounted_read_only(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+	char *existing = test_path(mountpoint, "hello");
+	char *created = test_path(mountpoint, "new");
+	struct statvfs status;
+
+	assert_int_equal(statvfs(mountpoint, &status), 0);
+	assert_true(status.f_flag & ST_RDONLY);
+	assert_int_equal(open(created, O_WRONLY | O_CREAT, 0644), -1);
+	assert_int_equal(errno, EROFS);
+	assert_int_equal(open(existing, O_WRONLY), -1);
+	assert_int_equal(errno, EROFS);
+	assert_int_equal(mkdir(created, 0755), -1);
+	assert_int_equal(errno, EROFS);
+	assert_int_equal(chmod(existing, 0644), -1);
+	assert_int_equal(errno, EROFS);
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_log_clean(daemon, nothing_expected);
+	fusehostd_free(daemon);
+	g_free(created);
+	g_free(existing);
 	g_free(mountpoint);
 }
 
@@ -648,6 +678,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hello_serves_greeting,
 						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_read_only_plugin_mounted_read_only, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_open_file_limit_raised,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stop_while_restarting,
