@@ -506,22 +506,32 @@ static void request_completed(void *data, struct MHD_Connection *connection,
 	*state = NULL;
 }
 
-/* A socket file left by a daemon that died is removed; one that answers
- * belongs to a running daemon and is left alone. */
-static int claim_socket_path(const char *path)
+bool control_socket_answers(const char *path)
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
 	int probe;
 	int connected;
 
-	if (access(path, F_OK) < 0)
-		return 0;
+	if (strlen(path) >= sizeof(address.sun_path) ||
+	    access(path, F_OK) < 0)
+		return false;
 	g_strlcpy(address.sun_path, path, sizeof(address.sun_path));
 	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return false;
 	connected = connect(probe, (struct sockaddr *)&address,
 			    sizeof(address));
 	close(probe);
-	if (connected == 0)
+	return connected == 0;
+}
+
+/* A socket file left by a daemon that died is removed; one that answers
+ * belongs to a running daemon and is left alone. */
+static int claim_socket_path(const char *path)
+{
+	if (access(path, F_OK) < 0)
+		return 0;
+	if (control_socket_answers(path))
 		return -EADDRINUSE;
 	return unlink(path) < 0 ? -errno : 0;
 }

@@ -15,12 +15,18 @@
 #ifndef FUSEHOST_CONTROL_H
 #define FUSEHOST_CONTROL_H
 
+#include <stdbool.h>
+
 struct supervisor;
 struct control;
 
 /* What the daemon does for POST /v1/reload: 0, or a negative errno with
  * *message (g_free) saying why. */
 typedef int (*control_reload_function)(void *data, char **message);
+
+/* Whether a daemon answers on the socket at `path`: another fusehostd
+ * serves this configuration. */
+bool control_socket_answers(const char *path);
 
 /* Listen on `path` (its directory is created 0700 if missing; the socket
  * is 0600, or 0660 for `group` when one is named).  NULL, after logging

@@ -162,6 +162,22 @@ static void status_changed(void *data)
 	g_free(status);
 }
 
+/* A second fusehostd on the same configuration would find every
+ * mountpoint taken and run on with nothing mounted.  Its control socket
+ * answering tells, before anything is mounted. */
+static bool another_daemon_serves(const struct config *config)
+{
+	const char *path = config->daemon.control_socket;
+
+	if (!*path || !control_socket_answers(path))
+		return false;
+	log_error(NULL, "another fusehostd answers on the control socket %s; "
+			"not starting a second one (stop that one first, or "
+			"give this one a control-socket of its own)",
+		  path);
+	return true;
+}
+
 static void start_metrics(struct daemon *daemon)
 {
 	const char *listen =
@@ -442,6 +458,10 @@ int daemon_run(struct config *config, const char *run_command)
 						on_watchdog, NULL);
 
 	supervisor_on_change(daemon.supervisor, status_changed, &daemon);
+	if (another_daemon_serves(config)) {
+		daemon.exit_status = EXIT_FAILURE;
+		goto stop;
+	}
 	if (!supervisor_start(daemon.supervisor)) {
 		daemon.exit_status = EXIT_FAILURE;
 		goto stop;

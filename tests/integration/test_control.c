@@ -208,6 +208,30 @@ static void test_every_command_as_root(void **state)
 
 /* unmount while a restart is opening the plugin: once that start is
  * over the mount is taken down, and it stays down. */
+/* A second fusehostd on the same configuration stops at once, saying
+ * why; the first one serves on. */
+static void test_second_daemon_refused(void **state)
+{
+	struct control_fixture *fixture = *state;
+	struct fusehostd *second;
+	char *hello = test_path(fixture->mountpoint, "hello");
+	char *text;
+
+	serve(fixture, NULL);
+	second = fusehostd_start(fixture->config, NULL);
+	assert_int_equal(fusehostd_wait(second, START_TIMEOUT_MS), 1);
+	fusehostd_assert_logged(second, "another fusehostd answers on the "
+					"control socket");
+	fusehostd_free(second);
+	text = test_read_file(hello);
+	assert_non_null(text);
+	assert_int_equal(ctl(fixture, NULL, "status"), 0);
+	assert_int_equal(
+		fusehostd_stop(fixture->daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	g_free(text);
+	g_free(hello);
+}
+
 static void test_unmount_during_restart(void **state)
 {
 	struct control_fixture *fixture = *state;
@@ -316,6 +340,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_command_as_root,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_daemon_refused,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmount_during_restart,
 						setup, teardown),
