@@ -136,6 +136,7 @@ void mount_free(struct mount *mount)
 {
 	if (!mount)
 		return;
+	mount_release_stale(mount);
 	pthread_mutex_destroy(&mount->lock);
 	pthread_cond_destroy(&mount->changed);
 	layer_destroy_state(&mount->layer);
@@ -505,8 +506,9 @@ static int setup(struct mount *mount)
 }
 
 /* Serve until the loop (or the child) ends; returns whether the daemon
- * had not asked for that: the mount is lost. */
-static bool serve(struct mount *mount)
+ * had not asked for that: the mount is lost.  *crashed: the child of an
+ * isolated mount failed. */
+static bool serve(struct mount *mount, bool *crashed)
 {
 	bool failed = false;
 	bool lost;
@@ -520,6 +522,7 @@ static bool serve(struct mount *mount)
 			log_loop_failure(mount, result);
 	}
 	lost = !atomic_load(&mount->stopping);
+	*crashed = lost && failed;
 	/* A child that crashed has said so already. */
 	if (lost && !failed)
 		log_warning(mount->config->name,
@@ -531,6 +534,7 @@ static bool serve(struct mount *mount)
 static void *mount_thread(void *data)
 {
 	struct mount *mount = data;
+	bool crashed;
 	int result;
 	bool lost;
 
@@ -550,10 +554,12 @@ static void *mount_thread(void *data)
 	if (mount->on_started)
 		mount->on_started(mount, 0, mount->callback_data);
 
-	lost = serve(mount);
+	lost = serve(mount, &crashed);
 	atomic_store(&mount->loop_returned, true);
 
-	if (isolated(mount))
+	if (crashed)
+		atomic_store(&mount->stale_left, true);
+	else if (isolated(mount))
 		detach_ours(mount);
 	else
 		mount_teardown(mount);
@@ -563,12 +569,20 @@ static void *mount_thread(void *data)
 	return NULL;
 }
 
+void mount_release_stale(struct mount *mount)
+{
+	if (atomic_exchange(&mount->stale_left, false))
+		detach_ours(mount);
+}
+
 int mount_start(struct mount *mount)
 {
 	int result;
 
 	if (!mount->plugin || mount->thread_running)
 		return mount->abandoned ? -EBUSY : -EINVAL;
+	/* Before mount_id is forgotten: it tells which mount is ours. */
+	mount_release_stale(mount);
 	atomic_store(&mount->stopping, false);
 	atomic_store(&mount->loop_returned, false);
 	/* What an earlier run mounted is gone; forget it, or a stop before

@@ -62,6 +62,9 @@ struct mount {
 	atomic_bool stopping;      /* the daemon asked it to stop */
 	bool abandoned;            /* stuck in its plugin; see mount_wait_stopped */
 	atomic_bool loop_returned; /* the libfuse loop is over */
+	/* The process of an isolated mount crashed and its dead mount is
+	 * still there; see mount_release_stale(). */
+	atomic_bool stale_left;
 
 	/* Where the kernel has it, read from mountinfo after mounting. */
 	int mount_id;
@@ -115,6 +118,14 @@ bool mount_is_observed(const struct mount *mount);
 /* Start the mount's thread: first, or again after it stopped or failed.
  * Returns 0 or a negative errno. */
 int mount_start(struct mount *mount);
+
+/* When the process serving an isolated mount crashes, its dead mount is
+ * left in place (every access fails with ENOTCONN) instead of being
+ * detached, so that nothing written until the restart lands in the
+ * directory underneath.  This detaches it; the supervisor calls it once
+ * no restart will follow, and mount_start() before starting again.  It
+ * does nothing for a mount with nothing left. */
+void mount_release_stale(struct mount *mount);
 
 /* Wait until the mount serves (0) or has failed (negative errno; the cause
  * is logged and the thread joined). */

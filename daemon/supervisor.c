@@ -260,8 +260,10 @@ static gboolean restart_mount(gpointer data)
 
 	mount->restart_timer = 0;
 	if (!mount->wanted || mount->abandoned ||
-	    mount_get_state(mount) == MOUNT_SERVING)
+	    mount_get_state(mount) == MOUNT_SERVING) {
+		mount_release_stale(mount);
 		return G_SOURCE_REMOVE;
+	}
 	__atomic_add_fetch(&mount->restarts, 1, __ATOMIC_RELAXED);
 	log_info(mount->config->name, "restarting (attempt %u)",
 		 mount->restarts);
@@ -275,9 +277,12 @@ static void schedule_restart(struct supervisor *supervisor,
 	int64_t delay_sec = mount->config->restart_sec;
 
 	(void)supervisor;
-	if (!mount->wanted || mount->config->restart == RESTART_NO ||
-	    mount->restart_timer)
+	if (mount->restart_timer)
 		return;
+	if (!mount->wanted || mount->config->restart == RESTART_NO) {
+		mount_release_stale(mount);
+		return;
+	}
 	if (mount->served_since &&
 	    g_get_monotonic_time() - mount->served_since > STABLE_USEC)
 		mount->failures = 1;
@@ -299,12 +304,14 @@ static void schedule_restart(struct supervisor *supervisor,
 	}
 }
 
+/* Also takes away the dead mount a crash left for the restart. */
 static void cancel_restart(struct mount *mount)
 {
 	if (mount->restart_timer) {
 		g_source_remove(mount->restart_timer);
 		mount->restart_timer = 0;
 	}
+	mount_release_stale(mount);
 }
 
 /* `plugin` (NULL if it could not be loaded) becomes the mount's. */
@@ -439,6 +446,8 @@ static void stop_mounts(GPtrArray *mounts, int timeout_ms,
 			progress(data);
 		mount_wait_stopped_by(mounts->pdata[i], deadline_ms,
 				      timeout_ms);
+		/* A crash just before the stop left its dead mount. */
+		mount_release_stale(mounts->pdata[i]);
 	}
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <pwd.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,11 +84,14 @@ static void serve_config_rewrite(struct isolation_fixture *fixture,
 	char *text = g_strdup_printf("[daemon]\nstop-timeout-sec = 2\n"
 				     "[mount isolated]\nplugin = %s\n"
 				     "mountpoint = %s\nisolation = process\n"
-				     "restart-sec = 0\n%s"
+				     "%s%s"
 				     "[mount good]\nplugin = memfs\n"
 				     "mountpoint = %s\n",
-				     plugin, fixture->isolated, extra,
-				     fixture->good);
+				     plugin, fixture->isolated,
+				     strstr(extra, "restart-sec")
+					     ? ""
+					     : "restart-sec = 0\n",
+				     extra, fixture->good);
 
 	test_write_file(fixture->base.config, text);
 	g_free(text);
@@ -127,6 +132,21 @@ static char *read_isolated(struct isolation_fixture *fixture,
 	return text;
 }
 
+/* After a restart has begun: the isolated mount serves again. */
+static void assert_serves_again(struct isolation_fixture *fixture)
+{
+	char *text = NULL;
+
+	for (int i = 0; i < 100 && !text; i++) {
+		text = read_isolated(fixture, "fine");
+		if (!text)
+			usleep(50 * 1000);
+	}
+	assert_non_null(text);
+	assert_string_equal(text, "fine\n");
+	g_free(text);
+}
+
 /* Reading `name` kills the serving process; the mount comes back, the
  * other mount never noticed. */
 static void crash_and_recover(struct isolation_fixture *fixture,
@@ -143,15 +163,7 @@ static void crash_and_recover(struct isolation_fixture *fixture,
 					   START_TIMEOUT_MS));
 	assert_true(fusehostd_wait_for_log(fixture->base.daemon, restarted,
 					   START_TIMEOUT_MS));
-	text = NULL;
-	for (int i = 0; i < 100 && !text; i++) {
-		text = read_isolated(fixture, "fine");
-		if (!text)
-			usleep(50 * 1000);
-	}
-	assert_non_null(text);
-	assert_string_equal(text, "fine\n");
-	g_free(text);
+	assert_serves_again(fixture);
 
 	text = test_read_file(kept);
 	assert_string_equal(text, "data written before the crashes\n");
@@ -295,6 +307,59 @@ static void check_sandbox(struct isolation_fixture *fixture, uid_t uid)
 	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
 					   "warning: isolated: plugin "
 					   "misbehave called mount (thread ",
+					   START_TIMEOUT_MS));
+	stop_cleanly(fixture);
+	fusehostd_assert_log_clean(fixture->base.daemon, expected);
+}
+
+/* Until the restart, the mount a crash killed stays in place, dead:
+ * what is written meanwhile fails (ENOTCONN) rather than landing in the
+ * directory underneath, hidden again once the mount is back. */
+static void test_crash_keeps_dead_mount_until_restart(void **state)
+{
+	struct isolation_fixture *fixture = *state;
+	const char *const expected[] = { "crashed", "exited with status 1",
+					 "runtime error: load of null pointer",
+					 NULL };
+	char *lost = test_path(fixture->isolated, "lost");
+	struct stat status;
+
+	serve(fixture, "restart-sec = 5\n");
+	assert_null(read_isolated(fixture, "segv"));
+	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
+					   "isolated: restart in 5 s",
+					   START_TIMEOUT_MS));
+	assert_true(is_fuse_mounted(fixture->isolated));
+	assert_int_equal(stat(fixture->isolated, &status), -1);
+	assert_int_equal(errno, ENOTCONN);
+	assert_int_equal(open(lost, O_WRONLY | O_CREAT | O_CLOEXEC, 0644), -1);
+	assert_int_equal(errno, ENOTCONN);
+
+	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
+					   "isolated: restarting (attempt 1)",
+					   START_TIMEOUT_MS));
+	assert_serves_again(fixture);
+	stop_cleanly(fixture);
+	assert_false(is_fuse_mounted(fixture->isolated));
+	assert_int_equal(access(lost, F_OK), -1);
+	fusehostd_assert_log_clean(fixture->base.daemon, expected);
+	g_free(lost);
+}
+
+/* With no restart to come, the dead mount is taken away at once. */
+static void test_crash_without_restart_unmounts(void **state)
+{
+	struct isolation_fixture *fixture = *state;
+	const char *const expected[] = { "crashed", "exited with status 1",
+					 "runtime error: load of null pointer",
+					 NULL };
+
+	serve(fixture, "restart = no\n");
+	assert_null(read_isolated(fixture, "segv"));
+	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
+					   "isolated: mount is down",
+					   START_TIMEOUT_MS));
+	assert_true(wait_for_no_fuse_mount(fixture->isolated,
 					   START_TIMEOUT_MS));
 	stop_cleanly(fixture);
 	fusehostd_assert_log_clean(fixture->base.daemon, expected);
@@ -457,6 +522,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_crash_ends_only_that_mount, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_crash_keeps_dead_mount_until_restart, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_crash_without_restart_unmounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox_as_user, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox_as_root, setup,
