@@ -317,16 +317,52 @@ bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table)
 	return mounted;
 }
 
+/* Under table_lock: detach the kernel mount `mount_id` (FUSE connection
+ * `connection`) of this mount, if it is still on top at the mountpoint.
+ * umount2() takes whatever is on top, and what someone mounted over ours
+ * since is not ours to take away. */
+static void detach_locked(struct mount *mount, int mount_id,
+			  unsigned connection)
+{
+	const char *path = mount->config->mountpoint;
+	GPtrArray *entries = mountinfo_read();
+	const struct mountinfo_entry *top =
+		entries ? mountinfo_find_top(entries, path) : NULL;
+
+	if (top && top->mount_id == mount_id && top->minor == connection) {
+		if (umount2(path, MNT_DETACH) != 0)
+			log_error(mount->config->name, "cannot unmount %s: %s",
+				  path, strerror(errno));
+	} else if (entries && mountinfo_find_id(entries, mount_id)) {
+		log_warning(mount->config->name,
+			    "%s is left mounted: another filesystem has been "
+			    "mounted over it",
+			    path);
+	}
+	if (entries)
+		g_ptr_array_unref(entries);
+}
+
 /* The child of an isolated mount has no right to unmount: once it has
- * ended, fusehostd takes its mount away if it is still there (after a
- * crash it is, and stale). */
+ * ended, fusehostd takes its mount away if it is still there. */
 static void detach_ours(struct mount *mount)
 {
 	pthread_mutex_lock(&table_lock);
-	if (mount_still_mounted(mount) &&
-	    umount2(mount->config->mountpoint, MNT_DETACH) != 0)
-		log_error(mount->config->name, "cannot unmount %s: %s",
-			  mount->config->mountpoint, strerror(errno));
+	detach_locked(mount, mount->mount_id, mount->fuse_connection);
+	pthread_mutex_unlock(&table_lock);
+}
+
+static void release_stale_locked(struct mount *mount)
+{
+	if (atomic_exchange(&mount->stale_left, false))
+		detach_locked(mount, mount->stale_mount_id,
+			      mount->stale_connection);
+}
+
+void mount_release_stale(struct mount *mount)
+{
+	pthread_mutex_lock(&table_lock);
+	release_stale_locked(mount);
 	pthread_mutex_unlock(&table_lock);
 }
 
@@ -468,6 +504,9 @@ static int mount_for_child(struct mount *mount, int *fuse_fd)
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&table_lock);
+	/* The dead mount of a crash goes only now, so that the mountpoint
+	 * is bare for no longer than it takes to mount again. */
+	release_stale_locked(mount);
 	result = mount_kernel_locked(mount, fuse);
 	if (result == 0) {
 		/* Above the descriptors the child gets, so that handing them
@@ -557,8 +596,11 @@ static void *mount_thread(void *data)
 	lost = serve(mount, &crashed);
 	atomic_store(&mount->loop_returned, true);
 
-	if (crashed)
+	if (crashed) {
+		mount->stale_mount_id = mount->mount_id;
+		mount->stale_connection = mount->fuse_connection;
 		atomic_store(&mount->stale_left, true);
+	}
 	else if (isolated(mount))
 		detach_ours(mount);
 	else
@@ -569,20 +611,12 @@ static void *mount_thread(void *data)
 	return NULL;
 }
 
-void mount_release_stale(struct mount *mount)
-{
-	if (atomic_exchange(&mount->stale_left, false))
-		detach_ours(mount);
-}
-
 int mount_start(struct mount *mount)
 {
 	int result;
 
 	if (!mount->plugin || mount->thread_running)
 		return mount->abandoned ? -EBUSY : -EINVAL;
-	/* Before mount_id is forgotten: it tells which mount is ours. */
-	mount_release_stale(mount);
 	atomic_store(&mount->stopping, false);
 	atomic_store(&mount->loop_returned, false);
 	/* What an earlier run mounted is gone; forget it, or a stop before

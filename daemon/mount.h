@@ -63,8 +63,11 @@ struct mount {
 	bool abandoned;            /* stuck in its plugin; see mount_wait_stopped */
 	atomic_bool loop_returned; /* the libfuse loop is over */
 	/* The process of an isolated mount crashed and its dead mount is
-	 * still there; see mount_release_stale(). */
+	 * still there, with this id and connection; see
+	 * mount_release_stale(). */
 	atomic_bool stale_left;
+	int stale_mount_id;
+	unsigned stale_connection;
 
 	/* Where the kernel has it, read from mountinfo after mounting. */
 	int mount_id;
@@ -122,9 +125,10 @@ int mount_start(struct mount *mount);
 /* When the process serving an isolated mount crashes, its dead mount is
  * left in place (every access fails with ENOTCONN) instead of being
  * detached, so that nothing written until the restart lands in the
- * directory underneath.  This detaches it; the supervisor calls it once
- * no restart will follow, and mount_start() before starting again.  It
- * does nothing for a mount with nothing left. */
+ * directory underneath.  The restart detaches it right before it mounts
+ * again (a restart that fails earlier leaves it); the supervisor calls
+ * this once no restart will follow.  It does nothing for a mount with
+ * nothing left. */
 void mount_release_stale(struct mount *mount);
 
 /* Wait until the mount serves (0) or has failed (negative errno; the cause

@@ -196,6 +196,7 @@ static gboolean handle_mount_event(gpointer data)
 			schedule_restart(event->supervisor, mount);
 		} else {
 			log_error(mount->config->name, "mount skipped");
+			mount_release_stale(mount);
 		}
 	} else if (!mount->wanted) {
 		/* Unmounted on request while it was still starting. */
@@ -731,8 +732,11 @@ int supervisor_unmount(struct supervisor *supervisor, const char *name)
 		return -EALREADY;
 	log_info(name, "unmounting on request");
 	mount_request_stop(mount);
-	return mount_wait_stopped(mount, stop_timeout_ms(supervisor)) ? 0
-								      : -EIO;
+	if (!mount_wait_stopped(mount, stop_timeout_ms(supervisor)))
+		return -EIO;
+	/* Its process may have crashed just before, leaving a dead mount. */
+	mount_release_stale(mount);
+	return 0;
 }
 
 int supervisor_mount(struct supervisor *supervisor, const char *name)
