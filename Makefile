@@ -120,7 +120,7 @@ demo: deps
 	@echo "    cat demo/hello/hello demo/hello/whoami"
 	@echo "    echo hi > demo/scratch/note && ls -l demo/scratch && df -h demo/scratch"
 	@echo "    mount | grep fusehost"
-	@echo "    $(BUILD)/fusehostctl status"
+	@echo "    $(BUILD)/fusehostctl -s demo/control.sock status"
 	@echo "    curl -s http://127.0.0.1:9464/metrics | grep fusehost_operations_total"
 	@echo "Press Ctrl-C here to unmount and stop."
 	@echo

@@ -516,11 +516,15 @@ bool control_socket_answers(const char *path)
 	    access(path, F_OK) < 0)
 		return false;
 	g_strlcpy(address.sun_path, path, sizeof(address.sun_path));
-	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a listener with a full backlog answers EAGAIN at
+	 * once rather than holding the probe. */
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (probe < 0)
 		return false;
 	connected = connect(probe, (struct sockaddr *)&address,
 			    sizeof(address));
+	if (connected < 0 && errno == EAGAIN)
+		connected = 0;
 	close(probe);
 	return connected == 0;
 }

@@ -206,8 +206,6 @@ static void test_every_command_as_root(void **state)
 	g_free(path);
 }
 
-/* unmount while a restart is opening the plugin: once that start is
- * over the mount is taken down, and it stays down. */
 /* A second fusehostd on the same configuration stops at once, saying
  * why; the first one serves on. */
 static void test_second_daemon_refused(void **state)
@@ -232,6 +230,8 @@ static void test_second_daemon_refused(void **state)
 	g_free(hello);
 }
 
+/* unmount while a restart is opening the plugin: once that start is
+ * over the mount is taken down, and it stays down. */
 static void test_unmount_during_restart(void **state)
 {
 	struct control_fixture *fixture = *state;
