@@ -267,7 +267,7 @@ bool plugin_is_read_only(const struct plugin *plugin)
 	       !ops->chown && !ops->truncate && !ops->write &&
 	       !ops->write_buf && !ops->create && !ops->utimens &&
 	       !ops->setxattr && !ops->removexattr && !ops->fallocate &&
-	       !ops->copy_file_range;
+	       !ops->copy_file_range && !ops->ioctl;
 }
 
 static const char *thread_model_name(enum fusehost_thread_model model)

@@ -48,8 +48,9 @@
  * defines for a NULL slot.  getattr is required.  A plugin that leaves NULL
  * every slot that changes something (write, write_buf, create, mknod,
  * mkdir, unlink, rmdir, symlink, rename, link, chmod, chown, truncate,
- * utimens, setxattr, removexattr, fallocate, copy_file_range) is mounted
- * read-only: the kernel answers each change with EROFS.
+ * utimens, setxattr, removexattr, fallocate, copy_file_range, and ioctl,
+ * which may change anything) is mounted read-only, whatever the mount's
+ * options say: the kernel answers each change with EROFS.
  *
  * Compatibility.  Fields of struct fusehost_plugin are only ever appended.
  * The host copies min(its size, the plugin's size) into a zeroed struct, so a
