@@ -96,9 +96,6 @@ function name_of(t,    i) {
 	return t
 }
 END {
-	nreps = 0
-	for (r in rep)
-		nreps++
 	printf "| workload | unit |"
 	for (i = 1; i <= ntargets; i++)
 		printf " %s |", label[i]
@@ -116,7 +113,7 @@ END {
 		printf "\n"
 	}
 
-	printf "\nRatios of speed (median of the %d per-repetition ratios, min to max; above 1: faster than the reference):\n\n", nreps
+	printf "\nRatios of speed (median of the ratios taken within each repetition that ran both, min to max; above 1: faster than the reference):\n\n"
 	printf "| workload |"
 	for (i = 1; i <= nratios; i++) {
 		split(ratio[i], parts, "/")
