@@ -326,21 +326,25 @@ static void detach_locked(struct mount *mount, int mount_id,
 {
 	const char *path = mount->config->mountpoint;
 	GPtrArray *entries = mountinfo_read();
-	const struct mountinfo_entry *top =
-		entries ? mountinfo_find_top(entries, path) : NULL;
+	const struct mountinfo_entry *ours;
 
-	if (top && top->mount_id == mount_id && top->minor == connection) {
-		if (umount2(path, MNT_DETACH) != 0)
+	if (!entries)
+		return;
+	/* Mount ids are reused: the same id with another connection or
+	 * path is somebody else's mount, and ours is gone. */
+	ours = mountinfo_find_id(entries, mount_id);
+	if (ours && ours->minor == connection &&
+	    strcmp(ours->mountpoint, path) == 0) {
+		if (mountinfo_find_top(entries, path) != ours)
+			log_warning(mount->config->name,
+				    "%s is left mounted: another filesystem "
+				    "has been mounted over it",
+				    path);
+		else if (umount2(path, MNT_DETACH) != 0)
 			log_error(mount->config->name, "cannot unmount %s: %s",
 				  path, strerror(errno));
-	} else if (entries && mountinfo_find_id(entries, mount_id)) {
-		log_warning(mount->config->name,
-			    "%s is left mounted: another filesystem has been "
-			    "mounted over it",
-			    path);
 	}
-	if (entries)
-		g_ptr_array_unref(entries);
+	g_ptr_array_unref(entries);
 }
 
 /* The child of an isolated mount has no right to unmount: once it has
