@@ -348,6 +348,24 @@ static void test_crash_keeps_dead_mount_until_restart(void **state)
 	g_free(lost);
 }
 
+/* A stop while a crashed mount waits for its restart leaves nothing
+ * mounted: the dead mount goes with the rest. */
+static void test_stop_before_restart_unmounts(void **state)
+{
+	struct isolation_fixture *fixture = *state;
+
+	serve(fixture, "restart-sec = 30\n");
+	assert_null(read_isolated(fixture, "segv"));
+	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
+					   "isolated: restart in 30 s",
+					   START_TIMEOUT_MS));
+	assert_true(is_fuse_mounted(fixture->isolated));
+	stop_cleanly(fixture);
+	assert_false(is_fuse_mounted(fixture->isolated));
+	assert_false(is_fuse_mounted(fixture->good));
+	fusehostd_assert_log_clean(fixture->base.daemon, crash_logged);
+}
+
 /* With no restart to come, the dead mount is taken away at once. */
 static void test_crash_without_restart_unmounts(void **state)
 {
@@ -526,6 +544,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_crash_without_restart_unmounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stop_before_restart_unmounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox_as_user, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox_as_root, setup,
