@@ -317,6 +317,17 @@ static void check_sandbox(struct isolation_fixture *fixture, uid_t uid)
 	fusehostd_assert_log_clean(fixture->base.daemon, expected);
 }
 
+/* Serve with `extra` for the isolated mount, crash its process, and
+ * wait until the daemon has logged `logged` about it. */
+static void serve_and_crash(struct isolation_fixture *fixture,
+			    const char *extra, const char *logged)
+{
+	serve(fixture, extra);
+	assert_null(read_isolated(fixture, "segv"));
+	assert_true(fusehostd_wait_for_log(fixture->base.daemon, logged,
+					   START_TIMEOUT_MS));
+}
+
 /* Until the restart, the mount a crash killed stays in place, dead:
  * what is written meanwhile fails (ENOTCONN) rather than landing in the
  * directory underneath, hidden again once the mount is back. */
@@ -326,11 +337,8 @@ static void test_crash_keeps_dead_mount_until_restart(void **state)
 	char *lost = test_path(fixture->isolated, "lost");
 	struct stat status;
 
-	serve(fixture, "restart-sec = 5\n");
-	assert_null(read_isolated(fixture, "segv"));
-	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
-					   "isolated: restart in 5 s",
-					   START_TIMEOUT_MS));
+	serve_and_crash(fixture, "restart-sec = 5\n",
+			"isolated: restart in 5 s");
 	assert_true(is_fuse_mounted(fixture->isolated));
 	assert_int_equal(stat(fixture->isolated, &status), -1);
 	assert_int_equal(errno, ENOTCONN);
@@ -354,11 +362,8 @@ static void test_stop_before_restart_unmounts(void **state)
 {
 	struct isolation_fixture *fixture = *state;
 
-	serve(fixture, "restart-sec = 30\n");
-	assert_null(read_isolated(fixture, "segv"));
-	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
-					   "isolated: restart in 30 s",
-					   START_TIMEOUT_MS));
+	serve_and_crash(fixture, "restart-sec = 30\n",
+			"isolated: restart in 30 s");
 	assert_true(is_fuse_mounted(fixture->isolated));
 	stop_cleanly(fixture);
 	assert_false(is_fuse_mounted(fixture->isolated));
@@ -371,11 +376,7 @@ static void test_crash_without_restart_unmounts(void **state)
 {
 	struct isolation_fixture *fixture = *state;
 
-	serve(fixture, "restart = no\n");
-	assert_null(read_isolated(fixture, "segv"));
-	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
-					   "isolated: mount is down",
-					   START_TIMEOUT_MS));
+	serve_and_crash(fixture, "restart = no\n", "isolated: mount is down");
 	assert_true(wait_for_no_fuse_mount(fixture->isolated,
 					   START_TIMEOUT_MS));
 	stop_cleanly(fixture);
