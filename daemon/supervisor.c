@@ -281,6 +281,9 @@ static void schedule_restart(struct supervisor *supervisor,
 	if (mount->restart_timer)
 		return;
 	if (!mount->wanted || mount->config->restart == RESTART_NO) {
+		if (mount->wanted)
+			log_info(mount->config->name,
+				 "not restarted (restart = no)");
 		mount_release_stale(mount);
 		return;
 	}
@@ -718,9 +721,12 @@ int supervisor_unmount(struct supervisor *supervisor, const char *name)
 	struct mount *mount;
 	int result = lookup(supervisor, name, &mount);
 
+	bool restart_pending;
+
 	if (result < 0)
 		return result;
 	mount->wanted = false;
+	restart_pending = mount->restart_timer != 0;
 	cancel_restart(mount);
 	/* A start under way: its outcome decides.  If it takes long, the
 	 * mount is taken down once it has started (see handle_mount_event). */
@@ -728,8 +734,14 @@ int supervisor_unmount(struct supervisor *supervisor, const char *name)
 	    wait_started_briefly(mount, g_get_monotonic_time() / 1000 +
 						START_WAIT_MS) == -EINPROGRESS)
 		return -EINPROGRESS;
-	if (mount_get_state(mount) != MOUNT_SERVING)
-		return -EALREADY;
+	if (mount_get_state(mount) != MOUNT_SERVING) {
+		if (!restart_pending)
+			return -EALREADY;
+		/* Down and waiting to come back: it now stays down. */
+		log_info(name, "unmounting on request: its restart is "
+			       "cancelled");
+		return 0;
+	}
 	log_info(name, "unmounting on request");
 	mount_request_stop(mount);
 	if (!mount_wait_stopped(mount, stop_timeout_ms(supervisor)))

@@ -371,6 +371,34 @@ static void test_stop_before_restart_unmounts(void **state)
 	fusehostd_assert_log_clean(fixture->base.daemon, crash_logged);
 }
 
+/* fusehostctl unmount while a crashed mount waits for its restart: it
+ * succeeds, the dead mount goes, and the restart does not come. */
+static void test_unmount_before_restart(void **state)
+{
+	struct isolation_fixture *fixture = *state;
+	char *build_dir = g_path_get_dirname(test_fusehostd_path());
+	char *log;
+
+	serve_and_crash(fixture, "restart-sec = 2\n",
+			"isolated: restart in 2 s");
+	assert_int_equal(test_shell("%s/fusehostctl -s %s/control.sock "
+				    "unmount isolated",
+				    build_dir, fixture->base.dir),
+			 0);
+	assert_false(is_fuse_mounted(fixture->isolated));
+	fusehostd_assert_logged(fixture->base.daemon,
+				"isolated: unmounting on request: its restart "
+				"is cancelled");
+	sleep(3); /* past the restart that was due */
+	assert_false(is_fuse_mounted(fixture->isolated));
+	log = fusehostd_log(fixture->base.daemon);
+	assert_int_equal(test_count(log, "isolated: restarting"), 0);
+	stop_cleanly(fixture);
+	fusehostd_assert_log_clean(fixture->base.daemon, crash_logged);
+	g_free(log);
+	g_free(build_dir);
+}
+
 /* With no restart to come, the dead mount is taken away at once. */
 static void test_crash_without_restart_unmounts(void **state)
 {
@@ -547,6 +575,8 @@ int main(void)
 			test_crash_without_restart_unmounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_stop_before_restart_unmounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmount_before_restart,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox_as_user, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox_as_root, setup,
