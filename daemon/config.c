@@ -878,6 +878,17 @@ static bool has_option(const char *options, const char *name)
 	return found;
 }
 
+bool mount_config_has_flag(const struct mount_config *mount, const char *flag)
+{
+	char **items = g_strsplit(mount->options, ",", -1);
+	bool found = false;
+
+	for (char **item = items; *item && !found; item++)
+		found = strcmp(g_strstrip(*item), flag) == 0;
+	g_strfreev(items);
+	return found;
+}
+
 /* The subtype shown in mount tables: the plugin's file name without .so. */
 static char *plugin_subtype(const char *plugin)
 {

@@ -159,6 +159,9 @@ const char *mount_config_setting(const struct mount_config *mount,
  * fusehost:NAME and subtype the plugin's name unless the options set them. */
 char *mount_config_fuse_options(const struct mount_config *mount);
 
+/* Whether the mount's options list the bare flag `flag` ("rw"). */
+bool mount_config_has_flag(const struct mount_config *mount, const char *flag);
+
 /* The effective config in key-file syntax, defaults filled in.  `declared`
  * holds, per mount (same index), the options its plugin declares, or NULL
  * when the plugin could not be loaded. */

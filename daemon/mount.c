@@ -537,6 +537,11 @@ static int setup(struct mount *mount)
 	int fuse_fd = -1;
 	int result;
 
+	if (mounts_read_only(mount) && mount_config_has_flag(mount->config, "rw"))
+		log_warning(mount->config->name,
+			    "options: rw does not apply: plugin %s changes "
+			    "nothing, so the mount is read-only",
+			    mount->plugin->descriptor.name);
 	if (!isolated(mount))
 		return mount_setup(mount);
 	result = mount_for_child(mount, &fuse_fd);

@@ -107,6 +107,32 @@ static void test_read_only_plugin_mounted_read_only(void **state)
 	g_free(mountpoint);
 }
 
+/* options = rw cannot make a read-only plugin writable: a warning says
+ * so, and the mount is read-only all the same. */
+static void test_rw_on_read_only_plugin_warns(void **state)
+{
+	struct fixture *fixture = *state;
+	const char *const expected[] = { "rw does not apply", NULL };
+	char *mountpoint = test_subdir(fixture->dir, "hello");
+	char *text = g_strdup_printf("[mount hello]\nplugin = hello\n"
+				     "mountpoint = %s\noptions = rw\n",
+				     mountpoint);
+	struct fusehostd *daemon;
+	struct statvfs status;
+
+	test_write_file(fixture->config, text);
+	daemon = start_and_wait(fixture, mountpoint);
+	assert_int_equal(statvfs(mountpoint, &status), 0);
+	assert_true(status.f_flag & ST_RDONLY);
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_logged(daemon, "warning: hello: options: rw does not "
+					"apply: plugin hello changes nothing");
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(text);
+	g_free(mountpoint);
+}
+
 /* A mountpoint with another filesystem mounted on it is mounted over,
  * with a warning that says what is hidden; stopping uncovers it. */
 static void test_mount_over_another_filesystem_warns(void **state)
@@ -680,6 +706,9 @@ int main(void)
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_read_only_plugin_mounted_read_only, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_rw_on_read_only_plugin_warns, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_open_file_limit_raised,
 						fixture_setup, fixture_teardown),
