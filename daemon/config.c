@@ -863,16 +863,20 @@ const char *mount_config_setting(const struct mount_config *mount,
 	return NULL;
 }
 
-static bool has_option(const char *options, const char *name)
+/* Whether the comma-separated `options` hold `name`: as "name=VALUE"
+ * when `with_value`, else as the bare flag "name". */
+static bool options_have(const char *options, const char *name,
+			 bool with_value)
 {
 	char **items = g_strsplit(options, ",", -1);
+	size_t length = strlen(name);
 	bool found = false;
 
 	for (char **item = items; *item && !found; item++) {
 		char *stripped = g_strstrip(*item);
 
-		found = g_str_has_prefix(stripped, name) &&
-			stripped[strlen(name)] == '=';
+		found = strncmp(stripped, name, length) == 0 &&
+			stripped[length] == (with_value ? '=' : '\0');
 	}
 	g_strfreev(items);
 	return found;
@@ -880,13 +884,7 @@ static bool has_option(const char *options, const char *name)
 
 bool mount_config_has_flag(const struct mount_config *mount, const char *flag)
 {
-	char **items = g_strsplit(mount->options, ",", -1);
-	bool found = false;
-
-	for (char **item = items; *item && !found; item++)
-		found = strcmp(g_strstrip(*item), flag) == 0;
-	g_strfreev(items);
-	return found;
+	return options_have(mount->options, flag, false);
 }
 
 /* The subtype shown in mount tables: the plugin's file name without .so. */
@@ -904,10 +902,10 @@ char *mount_config_fuse_options(const struct mount_config *mount)
 	GString *options = g_string_new("");
 	char **items = g_strsplit(mount->options, ",", -1);
 
-	if (!has_option(mount->options, "fsname"))
+	if (!options_have(mount->options, "fsname", true))
 		g_string_append_printf(options, "fsname=fusehost:%s,",
 				       mount->name);
-	if (!has_option(mount->options, "subtype")) {
+	if (!options_have(mount->options, "subtype", true)) {
 		char *subtype = plugin_subtype(mount->plugin);
 
 		g_string_append_printf(options, "subtype=%s,", subtype);
