@@ -609,11 +609,11 @@ static void *mount_thread(void *data)
 		mount->stale_mount_id = mount->mount_id;
 		mount->stale_connection = mount->fuse_connection;
 		atomic_store(&mount->stale_left, true);
-	}
-	else if (isolated(mount))
+	} else if (isolated(mount)) {
 		detach_ours(mount);
-	else
+	} else {
 		mount_teardown(mount);
+	}
 	set_state(mount, MOUNT_STOPPED, 0);
 	if (lost && mount->on_lost)
 		mount->on_lost(mount, mount->callback_data);

@@ -261,10 +261,8 @@ static gboolean restart_mount(gpointer data)
 
 	mount->restart_timer = 0;
 	if (!mount->wanted || mount->abandoned ||
-	    mount_get_state(mount) == MOUNT_SERVING) {
-		mount_release_stale(mount);
+	    mount_get_state(mount) == MOUNT_SERVING)
 		return G_SOURCE_REMOVE;
-	}
 	__atomic_add_fetch(&mount->restarts, 1, __ATOMIC_RELAXED);
 	log_info(mount->config->name, "restarting (attempt %u)",
 		 mount->restarts);
