@@ -121,7 +121,7 @@ demo: deps
 	@echo "    echo hi > demo/scratch/note && ls -l demo/scratch && df -h demo/scratch"
 	@echo "    mount | grep fusehost"
 	@echo "    $(BUILD)/fusehostctl -s demo/control.sock status"
-	@echo "    curl -s http://127.0.0.1:9464/metrics | grep fusehost_operations_total"
+	@echo "    curl -s http://127.0.0.1:9465/metrics | grep fusehost_operations_total"
 	@echo "Press Ctrl-C here to unmount and stop."
 	@echo
 	$(BUILD)/fusehostd -c $(BUILD)/demo.conf --plugin-dir $(BUILD)/plugins
