@@ -60,6 +60,8 @@ DAEMON_OBJECTS := $(DAEMON_SOURCES:%.c=$(BUILD)/%.o)
 # Everything but main(), for the unit tests to link against.
 CORE_OBJECTS := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJECTS))
 HEADERS := $(wildcard daemon/*.h include/fusehost/*.h)
+# Any plugin's own headers; every plugin is rebuilt when one changes.
+PLUGIN_HEADERS := $(wildcard plugins/*/*.h)
 
 PLUGINS := $(notdir $(wildcard plugins/*))
 PLUGIN_FILES := $(PLUGINS:%=$(BUILD)/plugins/%.so)
@@ -81,7 +83,7 @@ $(BUILD)/fusehostctl: ctl/fusehostctl.c $(CTL_OBJECTS) $(HEADERS)
 	$(CC) $(DAEMON_CFLAGS) -Idaemon $(filter %.c %.o,$^) -o $@ $(LIBS) \
 	  $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 
-$(BUILD)/plugins/%.so: plugins/%/*.c include/fusehost/plugin.h | $(BUILD)/plugins
+$(BUILD)/plugins/%.so: plugins/%/*.c $(PLUGIN_HEADERS) include/fusehost/plugin.h | $(BUILD)/plugins
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $(filter %.c,$^) -o $@ $(LIBS)
 
 $(BUILD) $(BUILD)/daemon $(BUILD)/plugins $(BUILD)/tests $(BUILD)/tests/plugins:

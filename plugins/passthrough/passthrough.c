@@ -41,6 +41,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "handles.h"
+
 /* Room for "/proc/self/fd/" and any int. */
 #define PASSTHROUGH_PROC_FD_SIZE 32
 /* As the kernel allows (MAXSYMLINKS). */
@@ -125,6 +127,7 @@ struct passthrough {
 	struct passthrough_lock_owner *lock_owners;
 	pthread_mutex_t hidden_lock;
 	struct passthrough_hidden *hidden;
+	struct passthrough_handles handles; /* open files and directories */
 };
 
 /* Directory handles: readdir must be able to resume at the entry that did
@@ -1442,6 +1445,12 @@ static int passthrough_open(const char *path, struct fuse_file_info *fi)
 	}
 	if (fd < 0)
 		return fd;
+	err = passthrough_handles_add(&pt->handles, fd,
+				      &passthrough_handles_file);
+	if (err) {
+		close(fd);
+		return err;
+	}
 	passthrough_open_other_names(pt, path, &st);
 	fi->fh = (uint64_t)fd;
 	return 0;
@@ -1480,6 +1489,12 @@ static int passthrough_create(const char *path, mode_t mode,
 		}
 	}
 	passthrough_at_done(&at);
+	if (!err) {
+		err = passthrough_handles_add(&pt->handles, fd,
+					      &passthrough_handles_file);
+		if (err)
+			close(fd);
+	}
 	if (err)
 		return err;
 	fi->fh = (uint64_t)fd;
@@ -1579,6 +1594,7 @@ static int passthrough_release(const char *path, struct fuse_file_info *fi)
 	(void)path;
 	passthrough_locks_forget_handle(pt, fi->fh);
 	passthrough_hidden_release(pt, (int)fi->fh);
+	passthrough_handles_remove(&pt->handles, (int)fi->fh);
 	close((int)fi->fh);
 	return 0;
 }
@@ -1731,6 +1747,12 @@ static void passthrough_dir_free(struct passthrough_dir *d)
 	free(d);
 }
 
+/* For passthrough_handles_close_all(). */
+static void passthrough_dir_close(void *holder)
+{
+	passthrough_dir_free(holder);
+}
+
 static int passthrough_opendir(const char *path, struct fuse_file_info *fi)
 {
 	struct passthrough *pt = passthrough_instance();
@@ -1775,6 +1797,11 @@ static int passthrough_opendir(const char *path, struct fuse_file_info *fi)
 			passthrough_dir_free(d);
 			return -ENOMEM;
 		}
+	}
+	err = passthrough_handles_add(&pt->handles, dirfd(d->dp), d);
+	if (err) {
+		passthrough_dir_free(d);
+		return err;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
 	return 0;
@@ -1839,6 +1866,8 @@ static int passthrough_releasedir(const char *path, struct fuse_file_info *fi)
 	struct passthrough_dir *d = passthrough_dir(fi);
 
 	(void)path;
+	passthrough_handles_remove(&passthrough_instance()->handles,
+				   dirfd(d->dp));
 	passthrough_dir_free(d);
 	return 0;
 }
@@ -2389,6 +2418,8 @@ static void passthrough_close_instance(void *instance)
 	struct passthrough_lock_owner *o, *next;
 	struct passthrough_hidden *h, *h_next;
 
+	/* First: a file's flock() locks go with its descriptor. */
+	passthrough_handles_close_all(&pt->handles, passthrough_dir_close);
 	for (o = pt->lock_owners; o; o = next) {
 		next = o->next;
 		passthrough_lock_owner_free(o);
@@ -2496,6 +2527,7 @@ static int passthrough_open_instance(struct fusehost_mount *mount,
 	pthread_mutex_init(&pt->locks_lock, NULL);
 	pthread_mutex_init(&pt->hidden_lock, NULL);
 	pthread_mutex_init(&pt->devs_lock, NULL);
+	passthrough_handles_init(&pt->handles);
 	*instance = pt;
 	return 0;
 }

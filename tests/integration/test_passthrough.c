@@ -4,8 +4,9 @@
  * belonging to that caller, a root inside one of the daemon's own
  * mounts refused while the other mounts serve, the daemon's mounts
  * inside the root (the mirror's own too) never entered, inode numbers
- * that stay apart across the filesystems below the root, and a file
- * swapped for a FIFO behind the kernel's back. */
+ * that stay apart across the filesystems below the root, a file
+ * swapped for a FIFO behind the kernel's back, and files left open when
+ * the mount is remounted. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,10 +15,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,24 +35,30 @@ struct mirror {
 	char *mountpoint;
 };
 
+/* The mirror's configuration, with `options` (lines) added. */
+static void mirror_configure(struct fixture *fixture,
+			     const struct mirror *mirror, const char *options)
+{
+	char *text = g_strdup_printf(
+	    "[mount mirror]\nplugin = passthrough\n"
+	    "mountpoint = %s\n"
+	    "options = default_permissions,allow_other\n"
+	    "root = %s\n%s",
+	    mirror->mountpoint, mirror->backing, options ? options : "");
+
+	test_write_file(fixture->config, text);
+	g_free(text);
+}
+
 static void mirror_setup(struct fixture *fixture, struct mirror *mirror,
 			 const char *options)
 {
-	char *text;
-
 	mirror->backing = test_subdir(fixture->dir, "backing");
 	mirror->mountpoint = test_subdir(fixture->dir, "mirror");
 	assert_int_equal(mount("tmpfs", mirror->backing, "tmpfs", 0,
 			       "size=512M"),
 			 0);
-	text = g_strdup_printf("[mount mirror]\nplugin = passthrough\n"
-			       "mountpoint = %s\n"
-			       "options = default_permissions,allow_other\n"
-			       "root = %s\n%s",
-			       mirror->mountpoint, mirror->backing,
-			       options ? options : "");
-	test_write_file(fixture->config, text);
-	g_free(text);
+	mirror_configure(fixture, mirror, options);
 	fixture->daemon = fusehostd_start(fixture->config, NULL);
 	assert_true(wait_for_fuse_mount(mirror->mountpoint, START_TIMEOUT_MS));
 }
@@ -218,6 +227,79 @@ static void test_blocked_locks_leave_threads(void **state)
 		0);
 	mirror_teardown(fixture, &mirror);
 	g_free(results);
+}
+
+/* Change the mirror's options and wait for the reload that remounts it. */
+static void mirror_remount(struct fixture *fixture, const struct mirror *mirror,
+			   const char *options, unsigned reload)
+{
+	mirror_configure(fixture, mirror, options);
+	kill(fixture->daemon->pid, SIGHUP);
+	assert_true(fusehostd_wait_for_log_count(fixture->daemon,
+						 "configuration reloaded",
+						 reload, START_TIMEOUT_MS));
+	assert_true(is_fuse_mounted(mirror->mountpoint));
+}
+
+/* How many of the daemon's descriptors are open on `path`. */
+static unsigned daemon_descriptors_on(const struct fixture *fixture,
+				      const char *path)
+{
+	char *fds = g_strdup_printf("/proc/%d/fd", (int)fixture->daemon->pid);
+	GDir *dir = g_dir_open(fds, 0, NULL);
+	const char *name;
+	unsigned count = 0;
+
+	assert_non_null(dir);
+	while ((name = g_dir_read_name(dir))) {
+		char *link = g_build_filename(fds, name, NULL);
+		char *target = g_file_read_link(link, NULL);
+
+		if (target && strcmp(target, path) == 0)
+			count++;
+		g_free(target);
+		g_free(link);
+	}
+	g_dir_close(dir);
+	g_free(fds);
+	return count;
+}
+
+/* A mount that goes away with files open in it gets no release for them
+ * (the kernel has cut the connection): the mirror closes them itself, and
+ * a flock() lock taken through one is free again. */
+static void test_remount_closes_open_files(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *file, *backing_file;
+	int fd, dir_fd, backing_fd;
+
+	mirror_setup(fixture, &mirror, "cache = auto\n");
+	file = test_path(mirror.mountpoint, "locked");
+	backing_file = test_path(mirror.backing, "locked");
+	fd = open(file, O_RDWR | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	dir_fd = open(mirror.mountpoint, O_RDONLY | O_DIRECTORY);
+	assert_true(dir_fd >= 0);
+	assert_int_equal(daemon_descriptors_on(fixture, backing_file), 1);
+	assert_int_equal(daemon_descriptors_on(fixture, mirror.backing), 2);
+
+	mirror_remount(fixture, &mirror, "cache = none\n", 1);
+	assert_int_equal(daemon_descriptors_on(fixture, backing_file), 0);
+	/* The root's own descriptor, of the new mount. */
+	assert_int_equal(daemon_descriptors_on(fixture, mirror.backing), 1);
+	backing_fd = open(backing_file, O_RDWR);
+	assert_true(backing_fd >= 0);
+	assert_int_equal(flock(backing_fd, LOCK_EX | LOCK_NB), 0);
+	close(backing_fd);
+	/* On the old connection: nothing reaches the daemon. */
+	close(fd);
+	close(dir_fd);
+	mirror_teardown(fixture, &mirror);
+	g_free(backing_file);
+	g_free(file);
 }
 
 /* A root inside one of this daemon's own mounts would deadlock: it is
@@ -413,6 +495,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_isolated_creates_with_the_mode_asked, fixture_setup,
 			fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_remount_closes_open_files,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_locks_leave_threads,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_names, fixture_setup,
