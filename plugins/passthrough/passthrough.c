@@ -41,6 +41,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <fuse_lowlevel.h>
+
 #include "handles.h"
 
 /* Room for "/proc/self/fd/" and any int. */
@@ -795,8 +797,9 @@ static bool passthrough_lock_is_whole_file(const struct flock *lock)
  * not block, which the caller can interrupt (a signal to the waiting
  * process reaches libfuse as an interrupt), and at most
  * PASSTHROUGH_LOCK_WAITERS wait at once; more fail with EDEADLK, as the
- * kernel answers a wait that could never end.  The price: a lock let go
- * is taken up to PASSTHROUGH_LOCK_POLL_MAX_US later. */
+ * kernel answers a wait that could never end.  A wait also ends when the
+ * mount stops.  The price: a lock let go is taken up to
+ * PASSTHROUGH_LOCK_POLL_MAX_US later. */
 #define PASSTHROUGH_LOCK_WAITERS 4
 #define PASSTHROUGH_LOCK_POLL_MAX_US 20000
 
@@ -832,6 +835,16 @@ static bool passthrough_take_waiter_place(struct passthrough *pt)
 	return true;
 }
 
+/* Whether the mount is stopping: a wait must not hold its stop up (the
+ * stop would give the mount up as stuck), and its caller is cut off from
+ * the mount anyway. */
+static bool passthrough_stopping(void)
+{
+	struct fuse *fuse = fuse_get_context()->fuse;
+
+	return fuse && fuse_session_exited(fuse_get_session(fuse));
+}
+
 static int passthrough_wait_for_lock(struct passthrough *pt,
 				     const struct passthrough_lock_try *t)
 {
@@ -845,6 +858,12 @@ static int passthrough_wait_for_lock(struct passthrough *pt,
 	while (err == -EAGAIN || err == -EACCES) {
 		if (fuse_interrupted()) {
 			err = -EINTR;
+			break;
+		}
+		/* Not EINTR: with no signal pending, the kernel would hand
+		 * the caller its restart code (512) as an errno. */
+		if (passthrough_stopping()) {
+			err = -EIO;
 			break;
 		}
 		usleep(delay_us);

@@ -5,8 +5,8 @@
  * mounts refused while the other mounts serve, the daemon's mounts
  * inside the root (the mirror's own too) never entered, inode numbers
  * that stay apart across the filesystems below the root, a file
- * swapped for a FIFO behind the kernel's back, and files left open when
- * the mount is remounted. */
+ * swapped for a FIFO behind the kernel's back, and files left open and
+ * lock waits when the mount is remounted. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +23,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -302,6 +303,58 @@ static void test_remount_closes_open_files(void **state)
 	g_free(file);
 }
 
+/* A process waiting through the mount for a lock held elsewhere does not
+ * hold the mount's stop up: the wait ends with EIO and the mount is
+ * remounted, not given up as stuck. */
+static void test_stop_ends_lock_waits(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *file, *backing_file, *wchan, *log;
+	int backing_fd, status;
+	pid_t waiter;
+
+	mirror_setup(fixture, &mirror, "cache = auto\n");
+	file = test_path(mirror.mountpoint, "locked");
+	backing_file = test_path(mirror.backing, "locked");
+	backing_fd = open(backing_file, O_RDWR | O_CREAT, 0644);
+	assert_true(backing_fd >= 0);
+	assert_int_equal(flock(backing_fd, LOCK_EX), 0);
+	waiter = fork();
+	assert_true(waiter >= 0);
+	if (waiter == 0) {
+		int fd = open(file, O_RDWR);
+
+		if (fd < 0)
+			_exit(2);
+		_exit(flock(fd, LOCK_EX) == 0 ? 0 : errno == EIO ? 1 : 3);
+	}
+	/* Until the waiter's request is with the daemon. */
+	wchan = g_strdup_printf("/proc/%d/wchan", (int)waiter);
+	for (int i = 0; i < 100; i++) {
+		char *text = test_read_file(wchan);
+		bool waiting = text && strstr(text, "request_wait_answer");
+
+		g_free(text);
+		if (waiting)
+			break;
+		usleep(100 * 1000);
+	}
+
+	mirror_remount(fixture, &mirror, "cache = none\n", 1);
+	assert_int_equal(waitpid(waiter, &status, 0), waiter);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	log = fusehostd_log(fixture->daemon);
+	assert_int_equal(test_count(log, "stuck"), 0);
+	g_free(log);
+	close(backing_fd);
+	mirror_teardown(fixture, &mirror);
+	g_free(wchan);
+	g_free(backing_file);
+	g_free(file);
+}
+
 /* A root inside one of this daemon's own mounts would deadlock: it is
  * refused with a message that says so, and the other mounts serve. */
 static void test_root_inside_own_mount_refused(void **state)
@@ -496,6 +549,8 @@ int main(void)
 			test_isolated_creates_with_the_mode_asked, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_remount_closes_open_files,
+						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_ends_lock_waits,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_blocked_locks_leave_threads,
 						fixture_setup, fixture_teardown),
