@@ -211,8 +211,12 @@ static void test_blocked_locks_leave_threads(void **state)
 		test_shell(
 			"cd %s && touch f && "
 			"python3 -c 'import fcntl, time; h = open(\"f\"); "
-			"fcntl.flock(h, fcntl.LOCK_EX); time.sleep(60)' & "
-			"holder=$! && sleep 0.5 && "
+			"fcntl.flock(h, fcntl.LOCK_EX); open(\"%s/held\", \"w\"); "
+			"time.sleep(60)' & "
+			"holder=$! && "
+			"for t in $(seq 100); do "
+			"  [ -e %s/held ] && break; sleep 0.1; "
+			"done; "
 			"for i in $(seq 12); do "
 			"  (flock %s/f true 2>/dev/null; echo $? > %s/w$i) & "
 			"done; "
@@ -223,8 +227,9 @@ static void test_blocked_locks_leave_threads(void **state)
 			"[ $(cat %s/w* | grep -vc '^0$') = 8 ] || exit 11; "
 			"kill $holder; wait; "
 			"[ $(cat %s/w* | grep -c '^0$') = 4 ] || exit 12",
-			mirror.mountpoint, mirror.mountpoint, results, results,
-			mirror.mountpoint, results, results),
+			mirror.mountpoint, fixture->dir, fixture->dir,
+			mirror.mountpoint, results, results, mirror.mountpoint,
+			results, results),
 		0);
 	mirror_teardown(fixture, &mirror);
 	g_free(results);
