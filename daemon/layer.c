@@ -15,11 +15,13 @@
 #include "layer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 
 #include "log.h"
 
@@ -32,6 +34,7 @@ struct layer_call {
 	struct thread_stats *stats; /* NULL if none could be had */
 	uint64_t start_ns;
 	bool tracing;
+	bool waits; /* a lock request that may wait for another holder */
 };
 
 void layer_init_state(struct layer *layer)
@@ -196,6 +199,7 @@ static inline void layer_begin(struct layer *layer, struct layer_call *call,
 {
 	call->tracing = __atomic_load_n(&layer->settings->trace,
 					 __ATOMIC_RELAXED);
+	call->waits = false;
 	call->stats = thread_stats_get(&layer->stats);
 	call->start_ns = stats_now_ns();
 	if (call->stats) {
@@ -217,14 +221,28 @@ static inline int64_t layer_end(struct layer *layer, struct layer_call *call,
 		stats_record(call->stats, op, result < 0 ? (int)-result : 0,
 			     duration_ns);
 		stats_set(&call->stats->running_since_ns, 0);
+		if (call->waits)
+			__atomic_store_n(&call->stats->running_waits, 0,
+					 __ATOMIC_RELEASE);
 	}
 	slow_ns = __atomic_load_n(&layer->settings->slow_op_ns,
 				  __ATOMIC_RELAXED);
-	if (__builtin_expect(slow_ns && duration_ns >= slow_ns, 0))
+	if (__builtin_expect(slow_ns && duration_ns >= slow_ns, 0) &&
+	    !call->waits)
 		log_slow(layer, op, path, duration_ns);
 	if (__builtin_expect(call->tracing, 0))
 		trace_exit(layer, op, path, result, duration_ns);
 	return result;
+}
+
+/* A lock request that may wait for another holder takes as long as the
+ * holder keeps the lock, which says nothing about the plugin: it is
+ * neither logged as slow nor taken for a stuck operation. */
+static void layer_mark_waiting(struct layer_call *call)
+{
+	call->waits = true;
+	if (call->stats)
+		stats_set(&call->stats->running_waits, 1);
 }
 
 static void count_bytes(struct layer_call *call,
@@ -726,6 +744,8 @@ static int layer_lock(const char *path, struct fuse_file_info *fi, int cmd,
 	int64_t result;
 
 	layer_begin(layer, &call, OP_LOCK);
+	if (cmd == F_SETLKW && lock->l_type != F_UNLCK)
+		layer_mark_waiting(&call);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_LOCK, path, "cmd=%d", cmd);
 	result = fuse_fs_lock(layer->plugin_fs, path, fi, cmd, lock);
@@ -844,6 +864,8 @@ static int layer_flock(const char *path, struct fuse_file_info *fi,
 	int64_t result;
 
 	layer_begin(layer, &call, OP_FLOCK);
+	if (!(operation & (LOCK_NB | LOCK_UN)))
+		layer_mark_waiting(&call);
 	if (__builtin_expect(call.tracing, 0))
 		trace_enter(layer, OP_FLOCK, path, "operation=%d", operation);
 	result = fuse_fs_flock(layer->plugin_fs, path, fi, operation);

@@ -216,7 +216,8 @@ static void render_oldest_age(GString *out, struct rendered_mount *mounts,
 
 	describe(out, "fusehost_oldest_operation_age_seconds", "gauge",
 		 "How long the oldest operation still running has been "
-		 "running (0 when none is).");
+		 "running, lock requests waiting for another holder left "
+		 "out (0 when none is).");
 	for (guint i = 0; i < count; i++) {
 		uint64_t since;
 

@@ -94,6 +94,8 @@ void mount_stats_release_shared(struct mount_stats *stats)
 	for (unsigned i = 0; i < stats->shared_count; i++) {
 		__atomic_store_n(&stats->shared[i].running_since_ns, 0,
 				 __ATOMIC_RELAXED);
+		__atomic_store_n(&stats->shared[i].running_waits, 0,
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&stats->shared[i].claimed, 0,
 				 __ATOMIC_RELEASE);
 	}
@@ -256,13 +258,23 @@ static struct thread_stats *next_block(struct mount_stats *stats,
 	return block;
 }
 
+/* When the thread's running operation started, 0 if it runs none or only
+ * waits for a lock.  The waiting mark is read first: the layer clears it
+ * (with release ordering) only after clearing the start. */
+static uint64_t running_since(const struct thread_stats *thread)
+{
+	if (__atomic_load_n(&thread->running_waits, __ATOMIC_ACQUIRE))
+		return 0;
+	return load(&thread->running_since_ns);
+}
+
 uint64_t stats_oldest_running(struct mount_stats *stats, enum op *op)
 {
 	uint64_t oldest = 0;
 
 	for (struct thread_stats *thread = next_block(stats, NULL); thread;
 	     thread = next_block(stats, thread)) {
-		uint64_t since = load(&thread->running_since_ns);
+		uint64_t since = running_since(thread);
 
 		if (since && (!oldest || since < oldest)) {
 			oldest = since;
@@ -277,16 +289,15 @@ void stats_snapshot(struct mount_stats *stats, struct stats_snapshot *snapshot)
 	memset(snapshot, 0, sizeof(*snapshot));
 	for (struct thread_stats *thread = next_block(stats, NULL); thread;
 	     thread = next_block(stats, thread)) {
-		uint64_t since = load(&thread->running_since_ns);
+		uint64_t since = running_since(thread);
 
 		snapshot->read_bytes += load(&thread->read_bytes);
 		snapshot->written_bytes += load(&thread->written_bytes);
-		if (since) {
+		if (load(&thread->running_since_ns))
 			snapshot->in_flight++;
-			if (!snapshot->oldest_running_since_ns ||
-			    since < snapshot->oldest_running_since_ns)
-				snapshot->oldest_running_since_ns = since;
-		}
+		if (since && (!snapshot->oldest_running_since_ns ||
+			      since < snapshot->oldest_running_since_ns))
+			snapshot->oldest_running_since_ns = since;
 		for (unsigned op = 0; op < OP_COUNT; op++)
 			add_counters(&snapshot->ops[op], &thread->ops[op],
 				     thread->errors[op]);

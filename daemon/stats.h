@@ -75,6 +75,10 @@ struct thread_stats {
 	/* Start of the operation this thread is running; 0 when idle. */
 	uint64_t running_since_ns;
 	uint64_t running_op; /* enum op, valid while running_since_ns */
+	/* Nonzero while the running operation is a lock request waiting for
+	 * another holder: its age says nothing about the plugin, so it is
+	 * left out of the oldest running operation. */
+	uint64_t running_waits;
 	uint64_t read_bytes;
 	uint64_t written_bytes;
 	struct op_timing ops[OP_COUNT];
