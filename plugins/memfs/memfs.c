@@ -1225,6 +1225,20 @@ static struct memfs_xattr *memfs_xattr_find(const struct memfs_inode *n,
 	return NULL;
 }
 
+/* The kernel hands POSIX ACLs to a filesystem that did not ask for
+ * FUSE_POSIX_ACL as two ordinary xattrs.  memfs does not implement ACLs
+ * (they would have to change the mode and take part in permission checks),
+ * so it refuses them as a filesystem without ACL support does: stored as
+ * plain xattrs, they made `cp -a` leave its copies at the 0600 it creates
+ * them with, as cp falls back to chmod only when the ACL is refused.  None
+ * is ever stored, so getxattr and removexattr of them give ENODATA and
+ * listxattr never lists them, as on tmpfs with no ACL set. */
+static bool memfs_is_posix_acl(const char *name)
+{
+	return strcmp(name, "system.posix_acl_access") == 0 ||
+	       strcmp(name, "system.posix_acl_default") == 0;
+}
+
 /* xattrs count against `size` so that they cannot take unbounded memory. */
 static int memfs_setxattr(const char *path, const char *name,
 			  const char *value, size_t size, int flags)
@@ -1237,6 +1251,8 @@ static int memfs_setxattr(const char *path, const char *name,
 	guint index = 0;
 	int r;
 
+	if (memfs_is_posix_acl(name))
+		return -EOPNOTSUPP;
 	pthread_rwlock_wrlock(&fs->tree_lock);
 	r = memfs_lookup(fs, path, &n);
 	if (r)

@@ -1,7 +1,7 @@
 /* Integration tests of the memfs plugin through the real daemon: data
  * integrity with several MiB of random data, sparse files, separate state
- * of two mounts, the size limit, parallel writers, and the POSIX
- * conformance suite (tests/conformance) run inside a mount, after checking
+ * of two mounts, the size limit, parallel writers, modes kept by cp -a
+ * without ACL support, and the POSIX conformance suite (tests/conformance) run inside a mount, after checking
  * on tmpfs that the suite itself expects what Linux does. */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -313,6 +313,120 @@ static void test_parallel_writers(void **state)
 	g_free(mountpoint);
 }
 
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* Whether listxattr on `path` names `name`. */
+static bool xattr_listed(const char *path, const char *name)
+{
+	char names[4096];
+	ssize_t length = llistxattr(path, names, sizeof(names));
+
+	assert_true(length >= 0);
+	for (ssize_t at = 0; at < length; at += strlen(names + at) + 1) {
+		if (strcmp(names + at, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A valid access ACL in the kernel's xattr format (version 2, then tag,
+ * permissions and id per entry): the owner, one more user and a mask
+ * that grants that user rw-. */
+struct acl_xattr_entry {
+	uint16_t tag;
+	uint16_t permissions;
+	uint32_t id;
+};
+
+static const struct {
+	uint32_t version;
+	struct acl_xattr_entry entries[5];
+} extra_user_acl = {
+	.version = 2,
+	.entries = {
+		{ .tag = 0x01, .permissions = 6, .id = UINT32_MAX }, /* owner */
+		{ .tag = 0x02, .permissions = 6, .id = 65534 },      /* user */
+		{ .tag = 0x04, .permissions = 4, .id = UINT32_MAX }, /* group */
+		{ .tag = 0x10, .permissions = 6, .id = UINT32_MAX }, /* mask */
+		{ .tag = 0x20, .permissions = 4, .id = UINT32_MAX }, /* other */
+	},
+};
+
+/* cp -a creates a file 0600 (a directory 0700) and then sets the source's
+ * mode as system.posix_acl_access; memfs has no ACLs, so it refuses that
+ * with EOPNOTSUPP like any filesystem without them, and cp falls back to
+ * chmod.  Had memfs kept the ACL as a plain xattr, the copies would stay
+ * 0600 and 0700 with a `+` in ls, and lock other users out. */
+static void test_cp_a_keeps_modes_without_acls(void **state)
+{
+	const char *const names[] = { "acl", NULL };
+	struct fixture *fixture = *state;
+	char *mountpoint = serve_memfs(fixture, names, NULL);
+	char *source = test_subdir(fixture->dir, "source");
+	char *file = test_path(source, "s.txt");
+	char *tool = test_path(source, "tool.sh");
+	char *copy = test_path(mountpoint, "s1.txt");
+	char *tree = test_path(mountpoint, "tree");
+	char *tree_file = test_path(tree, "s.txt");
+	char *tree_tool = test_path(tree, "tool.sh");
+
+	test_write_file(file, "data");
+	test_write_file(tool, "#!/bin/sh");
+	assert_int_equal(chmod(file, 0644), 0);
+	assert_int_equal(chmod(tool, 0755), 0);
+	assert_int_equal(chmod(source, 0755), 0);
+
+	assert_int_equal(test_shell("cp -a '%s' '%s'", file, copy), 0);
+	assert_int_equal(mode_of(copy), 0644);
+	assert_int_equal(test_shell("cp -a '%s' '%s'", source, tree), 0);
+	assert_int_equal(mode_of(tree), 0755);
+	assert_int_equal(mode_of(tree_file), 0644);
+	assert_int_equal(mode_of(tree_tool), 0755);
+
+	/* Nothing of an ACL was kept, and none can be set or read. */
+	for (const char *const *path = (const char *const[]){ copy, tree,
+							      NULL };
+	     *path; path++) {
+		assert_false(xattr_listed(*path, "system.posix_acl_access"));
+		assert_int_equal(lgetxattr(*path, "system.posix_acl_access",
+					   NULL, 0),
+				 -1);
+		assert_int_equal(errno, ENODATA);
+		assert_int_equal(lsetxattr(*path, "system.posix_acl_access",
+					   &extra_user_acl,
+					   sizeof(extra_user_acl), 0),
+				 -1);
+		assert_int_equal(errno, EOPNOTSUPP);
+		assert_int_equal(lremovexattr(*path,
+					      "system.posix_acl_access"),
+				 -1);
+		assert_int_equal(errno, ENODATA);
+	}
+	assert_int_equal(lsetxattr(tree, "system.posix_acl_default",
+				   &extra_user_acl, sizeof(extra_user_acl), 0),
+			 -1);
+	assert_int_equal(errno, EOPNOTSUPP);
+	assert_false(xattr_listed(tree, "system.posix_acl_default"));
+	assert_int_equal(mode_of(copy), 0644);
+	assert_int_equal(mode_of(tree), 0755);
+
+	stop(fixture);
+	g_free(tree_tool);
+	g_free(tree_file);
+	g_free(tree);
+	g_free(copy);
+	g_free(tool);
+	g_free(file);
+	g_free(source);
+	g_free(mountpoint);
+}
+
 static int run_conformance(const char *dir)
 {
 	char *output = g_strdup_printf("%s.conformance.log", dir);
@@ -373,6 +487,9 @@ int main(void)
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_writers, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cp_a_keeps_modes_without_acls, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_conformance_suite_on_tmpfs,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_conformance_suite_on_memfs,
