@@ -6,7 +6,10 @@
  * on the stack: every thread logs at some point, and the stack pages a
  * record would touch stay resident in that thread for good (with hundreds
  * of mount threads, that is megabytes).  No FUSE request logs unless a
- * level or trace asks for it. */
+ * level or trace asks for it.
+ *
+ * The journal is chosen only if journald's socket is there when the target
+ * is set: without it libsystemd drops records and reports success. */
 #define _GNU_SOURCE
 #include "log.h"
 
@@ -25,6 +28,10 @@
 #include <sys/uio.h>
 #include <syslog.h>
 #include <unistd.h>
+
+/* Where journald takes native records, and where sd_journal_sendv() sends
+ * them. */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 static atomic_int current_level = LOG_LEVEL_INFO;
 static bool use_journal;
@@ -136,10 +143,42 @@ static bool stderr_is_journal(void)
 	       (unsigned long long)st.st_ino == inode;
 }
 
+/* NULL if journald's socket is there, else why not.  sd_journal_sendv()
+ * returns 0 when the socket is missing ("fail silently if the journal is
+ * not available"), so a record it loses cannot be noticed and sent to
+ * stderr instead; the socket is looked at once, here, rather than for
+ * every record. */
+static const char *journal_socket_missing(void)
+{
+	struct stat st;
+
+	if (stat(JOURNAL_SOCKET, &st) < 0)
+		return g_strerror(errno);
+	if (!S_ISSOCK(st.st_mode))
+		return "not a socket";
+	return NULL;
+}
+
 void log_set_target(enum log_target target)
 {
-	use_journal = target == LOG_TARGET_JOURNAL ||
-		      (target == LOG_TARGET_AUTO && stderr_is_journal());
+	const char *missing;
+
+	use_journal = false;
+	if (target == LOG_TARGET_STDERR ||
+	    (target == LOG_TARGET_AUTO && !stderr_is_journal()))
+		return;
+	missing = journal_socket_missing();
+	if (!missing) {
+		use_journal = true;
+		return;
+	}
+	/* With auto, stderr is the journal's stream: the records still
+	 * reach the journal, only without their fields. */
+	if (target == LOG_TARGET_JOURNAL)
+		log_warning(NULL,
+			    "log-target = journal: no journald socket at "
+			    "%s (%s): logging to stderr instead",
+			    JOURNAL_SOCKET, missing);
 }
 
 bool log_to_journal(void)

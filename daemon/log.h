@@ -49,7 +49,9 @@ bool log_enabled(enum log_level level);
  * of its own) would be emitted. */
 bool log_enabled_for(enum log_level level, int mount_level);
 
-/* Decide where records go; call before any thread starts logging. */
+/* Decide where records go; call before any thread starts logging.  The
+ * journal needs journald's socket to be there: LOG_TARGET_JOURNAL without
+ * it warns once and logs to stderr, LOG_TARGET_AUTO uses stderr. */
 void log_set_target(enum log_target target);
 bool log_to_journal(void);
 

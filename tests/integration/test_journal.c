@@ -2,7 +2,8 @@
  * namespace of its own where the test has put its own socket at
  * /run/systemd/journal/socket, and the test reads back exactly the records
  * the daemon sent (the journald native protocol: datagrams of FIELD=value
- * lines, or FIELD\n<64-bit length><value>\n for values with newlines). */
+ * lines, or FIELD\n<64-bit length><value>\n for values with newlines).
+ * Without that socket, as where no journald runs, records go to stderr. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +29,16 @@
 #include "harness.h"
 
 #define JOURNAL_DIR "/run/systemd/journal"
+
+/* How run_with_private_journal() sets up what the daemon finds. */
+enum journal_setup {
+	/* A socket at JOURNAL_DIR/socket takes the records; without it,
+	 * JOURNAL_DIR is empty, as where no journald runs. */
+	JOURNALD_LISTENS = 1 << 0,
+	/* JOURNAL_STREAM names the daemon's stderr, as systemd sets it when
+	 * it connects stderr to the journal. */
+	STDERR_IS_JOURNAL_STREAM = 1 << 1,
+};
 
 /* One record: its fields, in a hash table of name -> value. */
 static GHashTable *parse_record(const char *data, size_t length)
@@ -66,12 +77,15 @@ static GHashTable *parse_record(const char *data, size_t length)
 	return fields;
 }
 
-/* In a new mount namespace: put a socket where journald's would be, run
- * fusehostd with `arguments`, collect every datagram until it exits.
- * Writes the records, NUL-separated, to `output`.  Runs in a child process
- * so that the test's own namespace is untouched. */
+/* In a new mount namespace: put a socket where journald's would be (as
+ * `setup` says), run fusehostd --run `command`, collect every datagram
+ * until it exits.  Writes the records, NUL-separated, to `output`, and the
+ * daemon's stderr to `stderr_path` unless that is NULL.  Runs in a child
+ * process so that the test's own namespace is untouched. */
 static void run_with_private_journal(const char *config, const char *command,
-				     const char *output, const char *stderr_path)
+				     enum journal_setup setup,
+				     const char *output,
+				     const char *stderr_path)
 {
 	pid_t child = fork();
 	int status;
@@ -91,18 +105,20 @@ static void run_with_private_journal(const char *config, const char *command,
 		g_mkdir_with_parents(JOURNAL_DIR, 0755);
 		if (mount("tmpfs", JOURNAL_DIR, "tmpfs", 0, NULL) < 0)
 			_exit(11);
-		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-		strcpy(address.sun_path, JOURNAL_DIR "/socket");
-		if (fd < 0 || bind(fd, (struct sockaddr *)&address,
-				   sizeof(address)) < 0)
-			_exit(12);
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout,
-			   sizeof(timeout));
+		if (setup & JOURNALD_LISTENS) {
+			fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+			strcpy(address.sun_path, JOURNAL_DIR "/socket");
+			if (fd < 0 || bind(fd, (struct sockaddr *)&address,
+					   sizeof(address)) < 0)
+				_exit(12);
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout,
+				   sizeof(timeout));
+		} else {
+			fd = -1;
+		}
 
 		daemon = fork();
 		if (daemon == 0 && stderr_path) {
-			/* What systemd does: stderr is the journal's stream,
-			 * and JOURNAL_STREAM names it. */
 			int log_fd = open(stderr_path,
 					  O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			struct stat st;
@@ -114,13 +130,22 @@ static void run_with_private_journal(const char *config, const char *command,
 			snprintf(stream, sizeof(stream), "%llu:%llu",
 				 (unsigned long long)st.st_dev,
 				 (unsigned long long)st.st_ino);
-			setenv("JOURNAL_STREAM", stream, 1);
+			if (setup & STDERR_IS_JOURNAL_STREAM)
+				setenv("JOURNAL_STREAM", stream, 1);
+			else
+				unsetenv("JOURNAL_STREAM");
 		}
 		if (daemon == 0) {
 			execl(test_fusehostd_path(), "fusehostd", "-c", config,
 			      "--plugin-dir", test_plugin_dir(), "--run",
 			      command, (char *)NULL);
 			_exit(127);
+		}
+		if (fd < 0) {
+			if (waitpid(daemon, &status, 0) != daemon)
+				_exit(21);
+			fclose(out);
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 20);
 		}
 		for (;;) {
 			ssize_t length = recv(fd, buffer, sizeof(buffer), 0);
@@ -202,7 +227,9 @@ static void test_journal_stream_detected(void **state)
 
 	(void)state;
 	test_write_file(config, text);
-	run_with_private_journal(config, "true", output, stderr_path);
+	run_with_private_journal(config, "true",
+				 JOURNALD_LISTENS | STDERR_IS_JOURNAL_STREAM,
+				 output, stderr_path);
 	records = read_records(output);
 	assert_non_null(find_record(records, "serving plugin hello at"));
 	stderr_text = test_read_file(stderr_path);
@@ -235,7 +262,8 @@ static void test_native_journal_records(void **state)
 
 	(void)state;
 	test_write_file(config, text);
-	run_with_private_journal(config, command, output, NULL);
+	run_with_private_journal(config, command, JOURNALD_LISTENS, output,
+				 NULL);
 	records = read_records(output);
 
 	record = find_record(records, "serving plugin hello at");
@@ -269,11 +297,86 @@ static void test_native_journal_records(void **state)
 	test_dir_remove(dir);
 }
 
+/* log-target = journal where no journald runs: libsystemd drops records
+ * without a word when its socket is missing, so the daemon says once on
+ * stderr that the journal is not there, and every record follows it. */
+static void test_journal_missing_falls_back_to_stderr(void **state)
+{
+	char *dir = test_dir_create();
+	char *config = test_path(dir, "fusehost.conf");
+	char *mountpoint = test_subdir(dir, "h");
+	char *output = test_path(dir, "journal");
+	char *stderr_path = test_path(dir, "stderr");
+	char *text = g_strdup_printf("[daemon]\nlog-target = journal\n"
+				     "metrics-listen =\ncontrol-socket =\n"
+				     "[mount h]\nplugin = hello\n"
+				     "mountpoint = %s\n",
+				     mountpoint);
+	char *stderr_text;
+
+	(void)state;
+	test_write_file(config, text);
+	run_with_private_journal(config, "true", 0, output, stderr_path);
+	stderr_text = test_read_file(stderr_path);
+	assert_non_null(stderr_text);
+	if (test_count(stderr_text, "warning: log-target = journal: no "
+				    "journald socket at " JOURNAL_DIR
+				    "/socket (No such file or directory): "
+				    "logging to stderr instead\n") != 1 ||
+	    test_count(stderr_text, "log-target") != 1 ||
+	    test_count(stderr_text, "info: h: serving plugin hello at") != 1)
+		fail_msg("stderr: %s", stderr_text);
+	g_free(stderr_text);
+	g_free(text);
+	g_free(stderr_path);
+	g_free(output);
+	g_free(mountpoint);
+	g_free(config);
+	test_dir_remove(dir);
+}
+
+/* log-target = auto with stderr on the journal's stream but no journald
+ * socket: records go to stderr, which reaches the journal anyway, and
+ * that is no reason for a warning. */
+static void test_journal_stream_without_socket(void **state)
+{
+	char *dir = test_dir_create();
+	char *config = test_path(dir, "fusehost.conf");
+	char *mountpoint = test_subdir(dir, "h");
+	char *output = test_path(dir, "journal");
+	char *stderr_path = test_path(dir, "stderr");
+	char *text = g_strdup_printf("[daemon]\nmetrics-listen =\n"
+				     "control-socket =\n"
+				     "[mount h]\nplugin = hello\n"
+				     "mountpoint = %s\n",
+				     mountpoint);
+	char *stderr_text;
+
+	(void)state;
+	test_write_file(config, text);
+	run_with_private_journal(config, "true", STDERR_IS_JOURNAL_STREAM,
+				 output, stderr_path);
+	stderr_text = test_read_file(stderr_path);
+	assert_non_null(stderr_text);
+	if (test_count(stderr_text, "info: h: serving plugin hello at") != 1 ||
+	    test_count(stderr_text, "warning") != 0)
+		fail_msg("stderr: %s", stderr_text);
+	g_free(stderr_text);
+	g_free(text);
+	g_free(stderr_path);
+	g_free(output);
+	g_free(mountpoint);
+	g_free(config);
+	test_dir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_native_journal_records),
 		cmocka_unit_test(test_journal_stream_detected),
+		cmocka_unit_test(test_journal_missing_falls_back_to_stderr),
+		cmocka_unit_test(test_journal_stream_without_socket),
 	};
 
 	return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
