@@ -2,8 +2,9 @@
  *
  * The daemon speaks HTTP/1.1 with JSON bodies on a unix socket (see
  * daemon/control.h); libcurl carries the requests and json-glib reads the
- * answers.  Exit status: 0 done; 1 the daemon could not do it; 2 usage;
- * 3 the daemon cannot be reached; 4 permission denied; 5 no such mount. */
+ * answers.  Exit status: 0 done; 1 the daemon could not do it; 2 usage,
+ * or a config that cannot be read; 3 the daemon cannot be reached;
+ * 4 permission denied; 5 no such mount. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <getopt.h>
@@ -67,9 +68,10 @@ static void print_usage(FILE *out)
 		"  -V, --version       show the version and exit\n"
 		"\n"
 		"Exit status: 0 done, 1 the daemon could not do it, 2 usage "
-		"error,\n"
-		"3 daemon not reachable, 4 permission denied, 5 no such "
-		"mount.\n",
+		"error or a\n"
+		"configuration that cannot be read, 3 daemon not reachable, "
+		"4 permission\n"
+		"denied, 5 no such mount.\n",
 		FUSEHOST_CONFIG_PATH);
 }
 
@@ -202,7 +204,9 @@ static void print_mounts(JsonObject *root, bool details)
 }
 
 /* The socket: --socket, else the control-socket of -c CONFIG (default
- * config if it exists), else the built-in default. */
+ * config if it exists), else the built-in default.  A config that cannot
+ * be read or parsed gives none: the default in its place may be another
+ * daemon's socket, and a reload of that file would be refused anyway. */
 static char *find_socket(const char *socket_path, const char *config_path)
 {
 	GPtrArray *errors;
@@ -218,11 +222,18 @@ static char *find_socket(const char *socket_path, const char *config_path)
 	}
 	errors = g_ptr_array_new_with_free_func(g_free);
 	config = config_load(config_path, "", errors);
-	if (!config || !*config->daemon.control_socket) {
-		fprintf(stderr, "fusehostctl: %s\n",
-			!config ? (char *)errors->pdata[0]
-				: "the configuration disables the control "
-				  "socket (control-socket is empty)");
+	if (!config || config->unread) {
+		fprintf(stderr,
+			"fusehostctl: %s; so the control socket is unknown "
+			"(give it with -s)\n",
+			config ? config->unread : (char *)errors->pdata[0]);
+		config_free(config);
+		g_ptr_array_unref(errors);
+		return NULL;
+	}
+	if (!*config->daemon.control_socket) {
+		fprintf(stderr, "fusehostctl: the configuration disables the "
+				"control socket (control-socket is empty)\n");
 		config_free(config);
 		g_ptr_array_unref(errors);
 		return NULL;

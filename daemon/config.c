@@ -103,6 +103,7 @@ void config_free(struct config *config)
 	g_free(config->daemon.control_socket);
 	g_free(config->daemon.control_group);
 	g_ptr_array_unref(config->mounts);
+	g_free(config->unread);
 	g_free(config);
 }
 
@@ -353,6 +354,14 @@ static void parse_bool_key(const char *value, bool *result, const char *file,
 			  "%s: [%s] %s: '%s' is not a boolean (true or "
 			  "false)%s",
 			  file, group, key, value, comment_hint(value));
+}
+
+/* The error just added says a file could not be read: remember the
+ * first such, since defaults now stand in for what the file sets. */
+static void note_unread(struct config *config, GPtrArray *errors)
+{
+	if (!config->unread)
+		config->unread = g_strdup(errors->pdata[errors->len - 1]);
 }
 
 static void load_daemon_group(struct config *config, GKeyFile *keyfile,
@@ -664,6 +673,7 @@ static void load_text(struct config *config, const char *file,
 	if (!g_key_file_load_from_data(keyfile, text, length, G_KEY_FILE_NONE,
 				       &error)) {
 		add_error(errors, "%s: syntax error: %s", file, error->message);
+		note_unread(config, errors);
 		g_error_free(error);
 		g_key_file_free(keyfile);
 		return;
@@ -695,6 +705,7 @@ static void load_file(struct config *config, const char *file,
 
 	if (!g_file_get_contents(file, &text, &length, &error)) {
 		add_error(errors, "%s: cannot read: %s", file, error->message);
+		note_unread(config, errors);
 		g_error_free(error);
 		return;
 	}
@@ -818,6 +829,7 @@ struct config *config_load(const char *path, const char *default_plugin_dir,
 {
 	struct config *config;
 	GPtrArray *dropins;
+	guint known_errors;
 
 	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
 		add_error(errors, "%s: %s", path,
@@ -829,7 +841,10 @@ struct config *config_load(const char *path, const char *default_plugin_dir,
 
 	config = config_new(path, default_plugin_dir);
 	load_file(config, path, errors);
+	known_errors = errors->len;
 	dropins = list_dropins(config->dropin_dir, errors);
+	if (errors->len > known_errors)
+		note_unread(config, errors);
 	for (guint i = 0; i < dropins->len; i++)
 		load_file(config, dropins->pdata[i], errors);
 	/* The config names code to run as root: whoever can write it can

@@ -102,6 +102,10 @@ struct config {
 	GPtrArray *mounts; /* struct mount_config *, in order of appearance */
 	/* A file others could change: nothing it names may be loaded. */
 	bool untrusted;
+	/* The error of the first file that could not be read or parsed, or
+	 * NULL.  Its settings are missing and defaults stand in for them,
+	 * so that a default control-socket here may not be the daemon's. */
+	char *unread;
 };
 
 /* Read `path` and every *.conf in its drop-in directory.  Problems are

@@ -96,30 +96,53 @@ static void serve(struct control_fixture *fixture, const char *daemon_extra)
 
 /* Run `fusehostctl ARGUMENTS` (optionally as another user); returns its
  * exit status and keeps its output. */
+static int run_ctl(struct control_fixture *fixture, const char *as,
+		   const char *arguments)
+{
+	char *output_path = test_path(fixture->dir, "ctl-output");
+	char *build_dir = g_path_get_dirname(test_fusehostd_path());
+	char *ctl_path = g_strdup_printf("%s/fusehostctl", build_dir);
+	int status;
+
+	status = test_shell("%s%s %s > %s 2>&1", as ? as : "", ctl_path,
+			    arguments, output_path);
+	g_free(fixture->output);
+	fixture->output = test_read_file(output_path);
+	g_free(ctl_path);
+	g_free(build_dir);
+	g_free(output_path);
+	return status;
+}
+
+/* The same with -s and the fixture's socket. */
 static int ctl(struct control_fixture *fixture, const char *as, const char *format,
 	       ...) __attribute__((format(printf, 3, 4)));
 
 static int ctl(struct control_fixture *fixture, const char *as, const char *format,
 	       ...)
 {
-	char *output_path = test_path(fixture->dir, "ctl-output");
-	char *build_dir = g_path_get_dirname(test_fusehostd_path());
-	char *ctl_path = g_strdup_printf("%s/fusehostctl", build_dir);
 	va_list args;
 	char *arguments;
+	char *with_socket;
 	int status;
 
 	va_start(args, format);
 	arguments = g_strdup_vprintf(format, args);
 	va_end(args);
-	status = test_shell("%s%s -s %s %s > %s 2>&1", as ? as : "", ctl_path,
-			    fixture->socket, arguments, output_path);
-	g_free(fixture->output);
-	fixture->output = test_read_file(output_path);
+	with_socket = g_strdup_printf("-s %s %s", fixture->socket, arguments);
+	status = run_ctl(fixture, as, with_socket);
+	g_free(with_socket);
 	g_free(arguments);
-	g_free(ctl_path);
-	g_free(build_dir);
-	g_free(output_path);
+	return status;
+}
+
+/* The same with -c and the fixture's config instead. */
+static int ctl_config(struct control_fixture *fixture, const char *command)
+{
+	char *arguments = g_strdup_printf("-c %s %s", fixture->config, command);
+	int status = run_ctl(fixture, NULL, arguments);
+
+	g_free(arguments);
 	return status;
 }
 
@@ -204,6 +227,55 @@ static void test_every_command_as_root(void **state)
 	assert_int_equal(ctl(fixture, NULL, "status"), 3);
 	assert_output_has(fixture, "cannot reach fusehostd");
 	g_free(path);
+}
+
+/* -c FILE takes the socket from the file.  A file with a syntax error,
+ * as one just edited may have, names none: fusehostctl says so in one
+ * line and asks nobody, rather than the built-in default socket, which
+ * may be another daemon's.  -s still reaches the daemon. */
+static void test_config_names_the_socket(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *dropin = test_path(fixture->dir, "fusehost.d/50-broken.conf");
+	char *good;
+	char *broken;
+	char *log;
+
+	serve(fixture, NULL);
+	assert_int_equal(ctl_config(fixture, "status"), 0);
+	assert_output_has(fixture, "h                serving    hello");
+
+	good = test_read_file(fixture->config);
+	broken = g_strconcat(good, "this is not valid\n", NULL);
+	test_write_file(fixture->config, broken);
+	assert_int_equal(ctl_config(fixture, "reload"), 2);
+	assert_output_has(fixture, fixture->config);
+	assert_output_has(fixture, "syntax error");
+	assert_output_has(fixture, "this is not valid");
+	assert_null(strstr(fixture->output, "cannot reach"));
+	assert_int_equal(test_count(fixture->output, "\n"), 1);
+	log = fusehostd_log(fixture->daemon);
+	assert_int_equal(test_count(log, "reloading the configuration"), 0);
+	g_free(log);
+	assert_int_equal(ctl(fixture, NULL, "status"), 0);
+	assert_int_equal(ctl(fixture, NULL, "-c %s list", fixture->config), 0);
+	assert_output_has(fixture, "h                serving    hello");
+
+	/* A drop-in may set the socket too. */
+	test_write_file(fixture->config, good);
+	test_write_file(dropin, "[daemon\n");
+	assert_int_equal(ctl_config(fixture, "status"), 2);
+	assert_output_has(fixture, "50-broken.conf: syntax error");
+	assert_int_equal(unlink(dropin), 0);
+	assert_int_equal(ctl_config(fixture, "reload"), 0);
+
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, NULL);
+	g_free(broken);
+	g_free(good);
+	g_free(dropin);
 }
 
 /* A second fusehostd on the same configuration stops at once, saying
@@ -340,6 +412,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_command_as_root,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_names_the_socket,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_refused,
 						setup, teardown),
