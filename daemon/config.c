@@ -1,8 +1,10 @@
 /* Loading and checking /etc/fusehost.conf and its drop-ins; see config.h.
  *
  * GKeyFile does the parsing.  It forgives things an administrator would
- * rather hear about (a group written twice in one file is silently merged),
- * so the raw text of each file is also scanned for group headers. */
+ * rather hear about (a group written twice in one file is silently merged,
+ * a key written twice in a group silently takes its last value), so the
+ * raw text of each file is also scanned for group headers, and the keys of
+ * each group are checked for repeats. */
 #include "config.h"
 
 #include <errno.h>
@@ -279,12 +281,15 @@ static char *read_value(GKeyFile *keyfile, const char *group, const char *key)
 	return value ? g_strchomp(value) : NULL;
 }
 
-/* Find group headers that appear more than once in one file. */
-static void check_duplicate_groups(const char *file, const char *text,
-				   GPtrArray *errors)
+/* Find group headers that appear more than once in one file, and say so
+ * once for each such group.  Returns the set of those groups. */
+static GHashTable *check_duplicate_groups(const char *file, const char *text,
+					  GPtrArray *errors)
 {
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
 						 g_free, NULL);
+	GHashTable *repeated = g_hash_table_new_full(g_str_hash, g_str_equal,
+						     g_free, NULL);
 	char **lines = g_strsplit(text, "\n", -1);
 
 	for (char **line = lines; *line; line++) {
@@ -296,18 +301,54 @@ static void check_duplicate_groups(const char *file, const char *text,
 		    stripped[length - 1] != ']')
 			continue;
 		group = g_strndup(stripped + 1, length - 2);
-		if (g_hash_table_contains(seen, group)) {
+		if (!g_hash_table_contains(seen, group)) {
+			g_hash_table_add(seen, group);
+			continue;
+		}
+		if (!g_hash_table_contains(repeated, group))
 			add_error(errors,
 				  "%s: [%s]: group appears more than once in "
 				  "this file",
 				  file, group);
-			g_free(group);
-		} else {
-			g_hash_table_add(seen, group);
-		}
+		g_hash_table_add(repeated, group);
 	}
 	g_strfreev(lines);
 	g_hash_table_unref(seen);
+	return repeated;
+}
+
+/* The keys of `group`, each once, in file order.  GKeyFile lists a key
+ * written twice as often as it is written, and its lookups give the last
+ * value: a repeat is an error, since the earlier line, which the reader
+ * sees first, would be ignored.  A group written twice has said so
+ * already, and its keys repeat because it does. */
+static char **group_keys(GKeyFile *keyfile, const char *file,
+			 const char *group, bool group_repeated,
+			 GPtrArray *errors)
+{
+	char **keys = g_key_file_get_keys(keyfile, group, NULL, NULL);
+	GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable *reported = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *unique = g_ptr_array_new();
+
+	for (char **key = keys; key && *key; key++) {
+		if (!g_hash_table_contains(seen, *key)) {
+			g_hash_table_add(seen, *key);
+			g_ptr_array_add(unique, g_strdup(*key));
+		} else if (!group_repeated &&
+			   !g_hash_table_contains(reported, *key)) {
+			g_hash_table_add(reported, *key);
+			add_error(errors,
+				  "%s: [%s] %s: key appears more than once in "
+				  "this group",
+				  file, group, *key);
+		}
+	}
+	g_ptr_array_add(unique, NULL);
+	g_hash_table_unref(reported);
+	g_hash_table_unref(seen);
+	g_strfreev(keys);
+	return (char **)g_ptr_array_free(unique, FALSE);
 }
 
 static char *normalize_mountpoint(const char *path)
@@ -365,9 +406,10 @@ static void note_unread(struct config *config, GPtrArray *errors)
 }
 
 static void load_daemon_group(struct config *config, GKeyFile *keyfile,
-			      const char *file, GPtrArray *errors)
+			      const char *file, bool repeated,
+			      GPtrArray *errors)
 {
-	char **keys = g_key_file_get_keys(keyfile, "daemon", NULL, NULL);
+	char **keys = group_keys(keyfile, file, "daemon", repeated, errors);
 	const char *const *lists[] = { daemon_keys };
 
 	for (char **key = keys; key && *key; key++) {
@@ -457,9 +499,6 @@ static void load_mount_key(struct mount_config *mount, const char *group,
 	const char *file = mount->file;
 
 	if (strcmp(key, "plugin") == 0) {
-		/* A key written twice in a group is listed twice; the last
-		 * one counts, as GKeyFile's lookups do. */
-		g_free(mount->plugin);
 		mount->plugin = g_strdup(value);
 		if (!g_path_is_absolute(value) && !is_valid_name(value))
 			add_error(errors,
@@ -604,7 +643,7 @@ static struct mount_config *find_mount(const struct config *config,
 }
 
 static void load_mount_group(struct config *config, GKeyFile *keyfile,
-			     const char *file, const char *group,
+			     const char *file, const char *group, bool repeated,
 			     GPtrArray *errors)
 {
 	const char *name = group + strlen(MOUNT_GROUP_PREFIX);
@@ -639,8 +678,8 @@ static void load_mount_group(struct config *config, GKeyFile *keyfile,
 		plugin_setting_free);
 	g_ptr_array_add(config->mounts, mount);
 
-	keys = g_key_file_get_keys(keyfile, group, NULL, NULL);
-	for (char **key = keys; key && *key; key++) {
+	keys = group_keys(keyfile, file, group, repeated, errors);
+	for (char **key = keys; *key; key++) {
 		char *value = read_value(keyfile, group, *key);
 
 		load_mount_key(mount, group, *key, value, errors);
@@ -668,6 +707,7 @@ static void load_text(struct config *config, const char *file,
 {
 	GKeyFile *keyfile = g_key_file_new();
 	GError *error = NULL;
+	GHashTable *repeated;
 	char **groups;
 
 	if (!g_key_file_load_from_data(keyfile, text, length, G_KEY_FILE_NONE,
@@ -678,14 +718,18 @@ static void load_text(struct config *config, const char *file,
 		g_key_file_free(keyfile);
 		return;
 	}
-	check_duplicate_groups(file, text, errors);
+	repeated = check_duplicate_groups(file, text, errors);
 
 	groups = g_key_file_get_groups(keyfile, NULL);
 	for (char **group = groups; *group; group++) {
+		bool group_repeated = g_hash_table_contains(repeated, *group);
+
 		if (strcmp(*group, "daemon") == 0)
-			load_daemon_group(config, keyfile, file, errors);
+			load_daemon_group(config, keyfile, file, group_repeated,
+					  errors);
 		else if (g_str_has_prefix(*group, MOUNT_GROUP_PREFIX))
-			load_mount_group(config, keyfile, file, *group, errors);
+			load_mount_group(config, keyfile, file, *group,
+					 group_repeated, errors);
 		else
 			add_error(errors,
 				  "%s: [%s]: unknown group (groups are [daemon] "
@@ -693,6 +737,7 @@ static void load_text(struct config *config, const char *file,
 				  file, *group);
 	}
 	g_strfreev(groups);
+	g_hash_table_unref(repeated);
 	g_key_file_free(keyfile);
 }
 

@@ -376,6 +376,52 @@ static void test_duplicate_group_in_one_file(void **state)
 	assert_one_error(fixture, "[mount a]", "more than once", NULL);
 }
 
+/* However often a group is repeated, and with whatever keys, that is one
+ * problem and one line. */
+static void test_group_repeated_said_once(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "[mount a]\nplugin = memfs\nsize = 1G\n"
+		      "[mount a]\nsize = 1G\nthreads = 2\n");
+	assert_one_error(fixture, fixture->path, "[mount a]: group appears "
+			 "more than once", NULL);
+}
+
+/* GKeyFile keeps the last of a key written twice in a group; the reader
+ * sees the first.  That is an error, said once, and the key is kept once
+ * (--dump-config printed it twice). */
+static void test_key_repeated_in_group(void **state)
+{
+	struct fixture *fixture = *state;
+	const struct fusehost_option *declared[] = { NULL };
+	char *text;
+
+	load(fixture, "[mount x]\nplugin = memfs\nmountpoint = /x\n"
+		      "size = 1G\nsize = 1M\nsize = 2M\n");
+	assert_one_error(fixture, fixture->path, "[mount x] size",
+			 "key appears more than once in this group", NULL);
+	assert_int_equal(mount_at(fixture, 0)->plugin_settings->len, 1);
+	text = config_format(fixture->config, declared);
+	assert_non_null(strstr(text, "size = 2M\n"));
+	assert_null(strstr(strstr(text, "size = ") + 1, "size = "));
+	g_free(text);
+	config_free(fixture->config);
+	g_ptr_array_set_size(fixture->errors, 0);
+
+	load(fixture, "[daemon]\nlog-level = debug\nlog-level = info\n"
+		      "[mount x]\nplugin = memfs\nplugin = hello\n"
+		      "mountpoint = /x\n");
+	assert_int_equal(fixture->errors->len, 2);
+	assert_non_null(strstr(fixture->errors->pdata[0],
+			       "[daemon] log-level: key appears more than "
+			       "once"));
+	assert_non_null(strstr(fixture->errors->pdata[1],
+			       "[mount x] plugin: key appears more than "
+			       "once"));
+}
+
 static void test_dropins_in_order(void **state)
 {
 	struct fixture *fixture = *state;
@@ -545,6 +591,8 @@ int main(void)
 		T(test_duplicate_mountpoint),
 		T(test_nested_mountpoint),
 		T(test_duplicate_group_in_one_file),
+		T(test_group_repeated_said_once),
+		T(test_key_repeated_in_group),
 		T(test_dropins_in_order),
 		T(test_mount_in_two_files),
 		T(test_dropin_dir_name),
