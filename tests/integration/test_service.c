@@ -451,6 +451,43 @@ static void test_reload_keeps_plugin_dir(void **state)
 	g_free(first);
 }
 
+/* log-target applies when the daemon starts: a reload warns when the
+ * file's value differs from the one it started with, and only then. */
+static void test_reload_unchanged_log_target_quiet(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "h");
+	char *group = mount_group("h", "hello", mountpoint, NULL);
+	char *same = g_strconcat("[daemon]\nlog-target = stderr\n", group,
+				 NULL);
+	char *changed = g_strconcat("[daemon]\nlog-target = journal\n", group,
+				    NULL);
+	const char *const expected[] = { "log-target changed", NULL };
+	char *log;
+
+	test_write_file(fixture->config, same);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_log_soon(fixture, "1 of 1 mounts serving");
+	for (unsigned round = 1; round <= 2; round++) {
+		reload_with(fixture, same);
+		assert_true(fusehostd_wait_for_log_count(
+			fixture->daemon, "configuration reloaded", round,
+			START_TIMEOUT_MS));
+	}
+	log = fusehostd_log(fixture->daemon);
+	assert_int_equal(test_count(log, "log-target changed"), 0);
+	g_free(log);
+
+	reload_with(fixture, changed);
+	assert_log_soon(fixture, "warning: log-target changed: that applies "
+				 "when fusehostd starts again");
+	stop_cleanly(fixture, expected);
+	g_free(changed);
+	g_free(same);
+	g_free(group);
+	g_free(mountpoint);
+}
+
 /* Unmounted from outside (fusermount3 -u; umount -l with a file open):
  * the mount is noticed gone, counted, and serves again.  A bystander
  * mount, checked against the same reads of the mount table, is left
@@ -566,6 +603,9 @@ int main(void)
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_keeps_plugin_dir,
 						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reload_unchanged_log_target_quiet, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_mounts_heal, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_unit_verifies, fixture_setup,
