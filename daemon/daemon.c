@@ -222,7 +222,8 @@ static int reload_failed(struct daemon *daemon, const char *why,
 }
 
 /* SIGHUP or a control request: apply the configuration by difference.
- * Returns 0, or -EINVAL with *message when it cannot be applied. */
+ * Returns 0; -EINVAL with *message when it cannot be applied; -EIO with
+ * *message when it was applied but a mount it started is not serving. */
 static int reload(void *data, char **message)
 {
 	struct daemon *daemon = data;
@@ -231,6 +232,7 @@ static int reload(void *data, char **message)
 	char *refusal = NULL;
 	const char *restart_only;
 	bool metrics_moved;
+	int result;
 
 	notify_reloading();
 	log_info(NULL, "reloading the configuration");
@@ -249,7 +251,8 @@ static int reload(void *data, char **message)
 	metrics_moved = strcmp(current->daemon.metrics_listen,
 			       fresh->daemon.metrics_listen) != 0;
 	restart_only = settings_for_next_start(daemon, fresh);
-	if (supervisor_reload(daemon->supervisor, fresh, &refusal) < 0) {
+	result = supervisor_reload(daemon->supervisor, fresh, &refusal);
+	if (result == -EINVAL) {
 		config_free(fresh);
 		return reload_failed(daemon,
 				     "a mount's new plugin or options cannot "
@@ -266,7 +269,14 @@ static int reload(void *data, char **message)
 				  "starts again",
 			    restart_only);
 	report_status(daemon, true, NULL);
-	return 0;
+	/* Applied, but a mount it started is not serving. */
+	if (result < 0) {
+		if (message)
+			*message = refusal;
+		else
+			g_free(refusal);
+	}
+	return result;
 }
 
 /* SIGUSR2: apply only what changes without remounting. */

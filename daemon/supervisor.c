@@ -352,8 +352,12 @@ static int wait_started_briefly(struct mount *mount, int64_t deadline_ms)
 /* Start the mounts in parallel and wait for each to serve or fail.
  * At boot, returns false if a required one failed; otherwise a failed
  * mount is retried as retries_failed_start() says. */
+/* Start `mounts` and wait until each serves or fails (a while at most,
+ * unless it is required at boot).  Returns false if a required mount
+ * failed at boot.  `failed`, if not NULL, gets "NAME (cause)" for each
+ * mount that failed, comma-separated. */
 static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
-			   bool boot)
+			   bool boot, GString *failed)
 {
 	int64_t deadline_ms = g_get_monotonic_time() / 1000 + START_WAIT_MS;
 	bool required_failed = false;
@@ -374,6 +378,11 @@ static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 			mount->served_since = g_get_monotonic_time();
 			continue;
 		}
+		if (failed)
+			g_string_append_printf(failed, "%s%s (%s)",
+					       failed->len ? ", " : "",
+					       mount->config->name,
+					       g_strerror(-result));
 		if (boot && mount->config->required) {
 			log_error(mount->config->name,
 				  "required mount failed; fusehostd stops");
@@ -418,7 +427,7 @@ bool supervisor_start(struct supervisor *supervisor)
 						     config,
 						     config->mounts->pdata[i])));
 	g_mutex_unlock(&supervisor->lock);
-	return start_and_wait(supervisor, supervisor->mounts, true);
+	return start_and_wait(supervisor, supervisor->mounts, true, NULL);
 }
 
 static void stop_mounts(GPtrArray *mounts, int timeout_ms,
@@ -526,9 +535,19 @@ static bool configured(const struct config *config, const char *name)
 /* A mount the reload leaves running as it is.  One whose plugin could not
  * be loaded is started afresh instead, so that installing the missing
  * plugin and reloading brings it up. */
-static bool keeps(const struct mount *mount, const struct mount_config *fresh)
+/* Failed to start, and no restart is due. */
+static bool never_started(struct mount *mount)
 {
-	return mount && mount->plugin &&
+	return mount_get_state(mount) == MOUNT_FAILED && !mount->restart_timer;
+}
+
+/* Whether a reload leaves `mount` as it is.  One that never started (its
+ * plugin could not be loaded, or its start failed and is not being
+ * retried) is tried again: the reload may come after its cause was
+ * mended, a missing mountpoint made, say. */
+static bool keeps(struct mount *mount, const struct mount_config *fresh)
+{
+	return mount && mount->plugin && !never_started(mount) &&
 	       mount_config_same_mount(mount->config, fresh);
 }
 
@@ -591,6 +610,7 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	GPtrArray *fresh_mounts = g_ptr_array_new();
 	unsigned added = 0, removed = 0, changed = 0, kept = 0;
 	const char *refused = NULL;
+	GString *failed;
 
 	if (!load_new_plugins(supervisor, fresh, plugins, &refused)) {
 		log_error(refused, "the new configuration of this mount cannot "
@@ -637,10 +657,12 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 		replaces_serving = is_running(mount);
 		if (mount) {
 			log_info(config->name,
-				 mount->plugin ? "configuration changed: "
-						 "remounting"
-					       : "its plugin could not be "
-						 "loaded before: trying again");
+				 !mount->plugin ? "its plugin could not be "
+						  "loaded before: trying again"
+				 : never_started(mount)
+				     ? "it could not be started before: "
+				       "trying again"
+				     : "configuration changed: remounting");
 			remove_mount(supervisor, mount);
 			changed++;
 		} else {
@@ -659,7 +681,8 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	g_mutex_unlock(&supervisor->lock);
 	/* A running daemon does not stop for a required mount that fails
 	 * on reload: it is reported, and restarted per its policy. */
-	start_and_wait(supervisor, fresh_mounts, false);
+	failed = g_string_new(NULL);
+	start_and_wait(supervisor, fresh_mounts, false, failed);
 	g_ptr_array_unref(fresh_mounts);
 	g_ptr_array_unref(gone);
 	config_free(old);
@@ -667,6 +690,15 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 		 "configuration reloaded: %u added, %u removed, %u changed, "
 		 "%u unchanged",
 		 added, removed, changed, kept);
+	if (failed->len) {
+		*message = g_strdup_printf(
+			"configuration reloaded, but not serving: %s (see the "
+			"daemon's log)",
+			failed->str);
+		g_string_free(failed, TRUE);
+		return -EIO;
+	}
+	g_string_free(failed, TRUE);
 	return 0;
 }
 

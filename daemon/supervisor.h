@@ -32,9 +32,11 @@ void supervisor_stop(struct supervisor *supervisor,
 		     void (*progress)(void *data), void *data);
 
 /* Apply a new config by difference and take it over; mounts that did not
- * change are not touched.  Returns -EINVAL with *message, changing
- * nothing and leaving `fresh` to the caller, if a serving mount would be
- * replaced by one whose plugin or plugin options cannot be used. */
+ * change are not touched, except that those that never started are tried
+ * again.  Returns -EINVAL with *message, changing nothing and leaving
+ * `fresh` to the caller, if a serving mount would be replaced by one whose
+ * plugin or plugin options cannot be used; -EIO with *message (naming
+ * them), `fresh` taken over, if mounts it started are not serving. */
 int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 		      char **message);
 

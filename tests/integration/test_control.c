@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -278,6 +279,49 @@ static void test_config_names_the_socket(void **state)
 	g_free(dropin);
 }
 
+/* A reload that adds a mount which cannot start says so (exit 1, the
+ * mount and the cause); once the cause is mended, the next reload starts
+ * it, though its configuration did not change. */
+static void test_reload_reports_and_retries_failed_mounts(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *late = test_path(fixture->dir, "late");
+	char *first, *text;
+	static const char *const expected[] = {
+		"mount skipped", "late: mountpoint", NULL
+	};
+
+	serve(fixture, NULL);
+	first = test_read_file(fixture->config);
+	text = g_strdup_printf("%s[mount late]\nplugin = hello\n"
+			       "mountpoint = %s\n",
+			       first, late);
+	test_write_file(fixture->config, text);
+	assert_int_equal(ctl(fixture, NULL, "reload"), 1);
+	assert_output_has(fixture, "configuration reloaded, but not "
+				   "serving: late (");
+	assert_false(is_fuse_mounted(late));
+	assert_int_equal(ctl(fixture, NULL, "status"), 0);
+	assert_output_has(fixture, "h                serving    hello");
+
+	assert_int_equal(mkdir(late, 0755), 0);
+	assert_int_equal(ctl(fixture, NULL, "reload"), 0);
+	assert_true(is_fuse_mounted(late));
+	fusehostd_assert_logged(fixture->daemon,
+				"late: it could not be started before: "
+				"trying again");
+	fusehostd_assert_logged(fixture->daemon,
+				"0 added, 0 removed, 1 changed, 1 unchanged");
+
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(text);
+	g_free(first);
+	g_free(late);
+}
+
 /* A second fusehostd on the same configuration stops at once, saying
  * why; the first one serves on. */
 static void test_second_daemon_refused(void **state)
@@ -415,6 +459,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_names_the_socket,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reload_reports_and_retries_failed_mounts, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_refused,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmount_during_restart,
