@@ -317,33 +317,95 @@ bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table)
 	return mounted;
 }
 
+/* Our kernel mount `mount_id` (FUSE connection `connection`) moved from
+ * outside to another path (a parent directory renamed, mount --move), or
+ * NULL.  Mount ids and connection numbers are both reused once a mount is
+ * gone, so without our path only the source (fsname=fusehost:NAME) tells
+ * ours from somebody else's. */
+static const struct mountinfo_entry *find_moved(const struct mount *mount,
+						GPtrArray *entries,
+						int mount_id,
+						unsigned connection)
+{
+	const struct mountinfo_entry *entry =
+		mountinfo_find_id(entries, mount_id);
+	char *source = g_strconcat("fusehost:", mount->config->name, NULL);
+	bool moved = entry && entry->minor == connection &&
+		     strcmp(entry->source, source) == 0 &&
+		     strcmp(entry->mountpoint, mount->config->mountpoint) != 0;
+
+	g_free(source);
+	return moved ? entry : NULL;
+}
+
+char *mount_moved_to(const struct mount *mount)
+{
+	GPtrArray *entries = mountinfo_read();
+	const struct mountinfo_entry *moved;
+	char *path;
+
+	if (!entries)
+		return NULL;
+	moved = find_moved(mount, entries, mount->mount_id,
+			   mount->fuse_connection);
+	path = moved ? g_strdup(moved->mountpoint) : NULL;
+	g_ptr_array_unref(entries);
+	return path;
+}
+
+/* Under table_lock: detach `ours` from the table `entries`, if it is still
+ * on top where it is.  umount2() takes whatever is on top, and what someone
+ * mounted over ours since is not ours to take away. */
+static void detach_entry_locked(struct mount *mount, GPtrArray *entries,
+				const struct mountinfo_entry *ours)
+{
+	const char *path = ours->mountpoint;
+
+	if (mountinfo_find_top(entries, path) != ours)
+		log_warning(mount->config->name,
+			    "%s is left mounted: another filesystem has been "
+			    "mounted over it",
+			    path);
+	else if (umount2(path, MNT_DETACH) != 0)
+		log_error(mount->config->name, "cannot unmount %s: %s", path,
+			  strerror(errno));
+}
+
+/* Under table_lock: our kernel mount, moved away from the mountpoint from
+ * outside, would be left there dead ("Transport endpoint is not
+ * connected") once its connection closes: detach it where it is now. */
+static void detach_moved_locked(struct mount *mount, GPtrArray *entries,
+				int mount_id, unsigned connection)
+{
+	const struct mountinfo_entry *moved =
+		find_moved(mount, entries, mount_id, connection);
+
+	if (!moved)
+		return;
+	log_info(mount->config->name, "unmounting it at %s, where it was moved",
+		 moved->mountpoint);
+	detach_entry_locked(mount, entries, moved);
+}
+
 /* Under table_lock: detach the kernel mount `mount_id` (FUSE connection
- * `connection`) of this mount, if it is still on top at the mountpoint.
- * umount2() takes whatever is on top, and what someone mounted over ours
- * since is not ours to take away. */
+ * `connection`) of this mount, at the mountpoint or wherever it was moved
+ * to. */
 static void detach_locked(struct mount *mount, int mount_id,
 			  unsigned connection)
 {
-	const char *path = mount->config->mountpoint;
 	GPtrArray *entries = mountinfo_read();
 	const struct mountinfo_entry *ours;
 
 	if (!entries)
 		return;
 	/* Mount ids are reused: the same id with another connection or
-	 * path is somebody else's mount, and ours is gone. */
+	 * path is somebody else's mount, unless it is ours moved. */
 	ours = mountinfo_find_id(entries, mount_id);
 	if (ours && ours->minor == connection &&
-	    strcmp(ours->mountpoint, path) == 0) {
-		if (mountinfo_find_top(entries, path) != ours)
-			log_warning(mount->config->name,
-				    "%s is left mounted: another filesystem "
-				    "has been mounted over it",
-				    path);
-		else if (umount2(path, MNT_DETACH) != 0)
-			log_error(mount->config->name, "cannot unmount %s: %s",
-				  path, strerror(errno));
-	}
+	    strcmp(ours->mountpoint, mount->config->mountpoint) == 0)
+		detach_entry_locked(mount, entries, ours);
+	else
+		detach_moved_locked(mount, entries, mount_id, connection);
 	g_ptr_array_unref(entries);
 }
 
@@ -478,6 +540,8 @@ static void mount_teardown(struct mount *mount)
 	pthread_mutex_lock(&table_lock);
 	if (mount_still_mounted(mount))
 		fuse_unmount(mount->fuse);
+	else
+		detach_locked(mount, mount->mount_id, mount->fuse_connection);
 	pthread_mutex_unlock(&table_lock);
 
 	mount_session_close(mount);

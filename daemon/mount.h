@@ -178,6 +178,11 @@ bool mount_still_mounted(const struct mount *mount);
  * fails, the mount counts as still mounted. */
 bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table);
 
+/* Where the mount is now if it was moved away from its mountpoint from
+ * outside (a parent directory renamed, mount --move), or NULL.  Free with
+ * g_free. */
+char *mount_moved_to(const struct mount *mount);
+
 /* The pieces that serve a mount in the current process, for the child of
  * an isolated mount: open the plugin instance and make the libfuse
  * session (0 or a negative errno, logged), run the loop until it returns

@@ -715,6 +715,7 @@ void supervisor_check_mount_table(struct supervisor *supervisor)
 	}
 	for (guint i = 0; i < supervisor->mounts->len; i++) {
 		struct mount *mount = supervisor->mounts->pdata[i];
+		char *moved_to;
 
 		/* Once its loop has returned, the mount's thread deals with
 		 * the mount (and may be detaching it right now). */
@@ -722,12 +723,21 @@ void supervisor_check_mount_table(struct supervisor *supervisor)
 		    atomic_load(&mount->loop_returned) ||
 		    mount_still_mounted_in(mount, table))
 			continue;
-		/* Lazily unmounted while files were open: the loop still
-		 * runs but the mount is gone.  Stop it; it is then lost. */
-		log_warning(mount->config->name,
-			    "%s was unmounted from outside fusehostd (it is "
-			    "gone from the mount table)",
-			    mount->config->mountpoint);
+		/* Lazily unmounted while files were open, or moved: the
+		 * loop still runs but the mount is gone from its mountpoint.
+		 * Stop it (a moved one is unmounted where it is); it is then
+		 * lost. */
+		moved_to = mount_moved_to(mount);
+		if (moved_to)
+			log_warning(mount->config->name,
+				    "%s was moved to %s from outside fusehostd",
+				    mount->config->mountpoint, moved_to);
+		else
+			log_warning(mount->config->name,
+				    "%s was unmounted from outside fusehostd "
+				    "(it is gone from the mount table)",
+				    mount->config->mountpoint);
+		g_free(moved_to);
 		mount_request_stop(mount);
 		mount_wait_stopped(mount, stop_timeout_ms(supervisor));
 		log_info(mount->config->name, "mount is down");

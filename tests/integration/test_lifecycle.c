@@ -649,6 +649,51 @@ static void test_outside_unmount_noticed(void **state)
 	g_free(other);
 }
 
+/* A mount carried off by renaming a directory above its mountpoint is
+ * noticed at the next change of the mount table (a rename is none),
+ * unmounted where it went (not left there dead), and serves again at its
+ * mountpoint once that is back. */
+static void test_moved_mount_unmounted_where_it_went(void **state)
+{
+	struct fixture *fixture = *state;
+	char *parent = test_subdir(fixture->dir, "parent");
+	char *renamed = test_path(fixture->dir, "renamed");
+	char *mountpoint = test_subdir(parent, "hello");
+	char *moved = test_path(renamed, "hello");
+	char *other = test_subdir(fixture->dir, "other");
+	char *config = g_strdup_printf("[mount hello]\nplugin = hello\n"
+				       "mountpoint = %s\nrestart-sec = 1\n",
+				       mountpoint);
+	const char *const expected[] = { "was moved to", "does not exist",
+					 NULL };
+	struct fusehostd *daemon;
+
+	test_write_file(fixture->config, config);
+	daemon = start_and_wait(fixture, mountpoint);
+	assert_int_equal(rename(parent, renamed), 0);
+	assert_true(is_fuse_mounted(moved));
+	assert_int_equal(mount("tmpfs", other, "tmpfs", 0, NULL), 0);
+	assert_true(fusehostd_wait_for_log(daemon, "mount is down",
+					   START_TIMEOUT_MS));
+	assert_int_equal(umount(other), 0);
+	assert_true(wait_for_no_fuse_mount(moved, START_TIMEOUT_MS));
+	fusehostd_assert_logged(daemon, "was moved to ");
+	fusehostd_assert_logged(daemon, "unmounting it at ");
+
+	assert_int_equal(rename(renamed, parent), 0);
+	assert_true(wait_for_fuse_mount(mountpoint, START_TIMEOUT_MS));
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	assert_false(is_fuse_mounted(mountpoint));
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(config);
+	g_free(other);
+	g_free(moved);
+	g_free(mountpoint);
+	g_free(renamed);
+	g_free(parent);
+}
+
 /* Highest number of concurrent reads the plugin saw, after 8 processes
  * read /probe 20 times each on each of its two mounts. */
 static int most_concurrent_reads(struct fixture *fixture, const char *plugin)
@@ -740,6 +785,9 @@ int main(void)
 			test_required_mount_failure_is_fatal, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_config_refused,
 						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_moved_mount_unmounted_where_it_went, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_outside_unmount_noticed,
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
