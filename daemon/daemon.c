@@ -119,7 +119,10 @@ bool daemon_check_instance(const struct mount_config *mount,
 }
 
 /* Re-read the configuration; NULL (problems logged) if it is invalid. */
-static struct config *reread_config(struct daemon *daemon)
+/* The configuration as the files say now, or NULL if they are invalid
+ * (the errors are logged; `summary`, if not NULL, gets the first one and
+ * how many more there are). */
+static struct config *reread_config(struct daemon *daemon, char **summary)
 {
 	const struct config *current = supervisor_config(daemon->supervisor);
 	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
@@ -129,6 +132,12 @@ static struct config *reread_config(struct daemon *daemon)
 	log_errors(errors);
 	if (errors->len > 0)
 		g_clear_pointer(&fresh, config_free);
+	if (summary && errors->len == 1)
+		*summary = g_strdup(errors->pdata[0]);
+	else if (summary && errors->len > 1)
+		*summary = g_strdup_printf("%s (and %u more)",
+					   (const char *)errors->pdata[0],
+					   errors->len - 1);
 	if (fresh && current->daemon.plugin_dir_override)
 		config_override_plugin_dir(fresh,
 					   current->daemon.plugin_dir_override);
@@ -229,21 +238,22 @@ static int reload(void *data, char **message)
 	struct daemon *daemon = data;
 	const struct config *current = supervisor_config(daemon->supervisor);
 	struct config *fresh;
-	char *refusal = NULL;
+	char *refusal = NULL, *invalid = NULL, *text;
 	const char *restart_only;
 	bool metrics_moved;
 	int result;
 
 	notify_reloading();
 	log_info(NULL, "reloading the configuration");
-	fresh = reread_config(daemon);
+	fresh = reread_config(daemon, &invalid);
 	if (!fresh) {
 		log_error(NULL, "configuration invalid; everything stays as "
 				"it was");
-		return reload_failed(daemon, "configuration invalid",
-				     g_strdup("configuration invalid; nothing "
-					      "changed (see the daemon's "
-					      "log)"),
+		text = g_strdup_printf("configuration invalid: %s; nothing "
+				       "changed (see the daemon's log)",
+				       invalid ? invalid : "unknown error");
+		g_free(invalid);
+		return reload_failed(daemon, "configuration invalid", text,
 				     message);
 	}
 	/* Compared now: the current config is gone once the fresh one is
@@ -282,7 +292,7 @@ static int reload(void *data, char **message)
 /* SIGUSR2: apply only what changes without remounting. */
 static void apply_live_settings(struct daemon *daemon)
 {
-	struct config *fresh = reread_config(daemon);
+	struct config *fresh = reread_config(daemon, NULL);
 	GPtrArray *mounts;
 
 	if (!fresh) {

@@ -281,14 +281,16 @@ static void test_config_names_the_socket(void **state)
 
 /* A reload that adds a mount which cannot start says so (exit 1, the
  * mount and the cause); once the cause is mended, the next reload starts
- * it, though its configuration did not change. */
+ * it, though its configuration did not change.  A reload of an invalid
+ * configuration names the file, the key and the cause. */
 static void test_reload_reports_and_retries_failed_mounts(void **state)
 {
 	struct control_fixture *fixture = *state;
 	char *late = test_path(fixture->dir, "late");
-	char *first, *text;
+	char *first, *text, *invalid;
 	static const char *const expected[] = {
-		"mount skipped", "late: mountpoint", NULL
+		"mount skipped", "late: mountpoint", "restart: 'sometimes'",
+		"configuration invalid", NULL
 	};
 
 	serve(fixture, NULL);
@@ -313,10 +315,20 @@ static void test_reload_reports_and_retries_failed_mounts(void **state)
 	fusehostd_assert_logged(fixture->daemon,
 				"0 added, 0 removed, 1 changed, 1 unchanged");
 
+	/* An invalid configuration: the answer names the cause. */
+	invalid = g_strconcat(text, "restart = sometimes\n", NULL);
+	test_write_file(fixture->config, invalid);
+	assert_int_equal(ctl(fixture, NULL, "reload"), 1);
+	assert_output_has(fixture, "configuration invalid: ");
+	assert_output_has(fixture, fixture->config);
+	assert_output_has(fixture, "[mount late] restart: 'sometimes'");
+	assert_true(is_fuse_mounted(late));
+
 	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
 					STOP_TIMEOUT_MS),
 			 0);
 	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(invalid);
 	g_free(text);
 	g_free(first);
 	g_free(late);
