@@ -7,12 +7,14 @@
  * 4 permission denied; 5 no such mount. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -81,6 +83,33 @@ static size_t collect(char *data, size_t size, size_t count, void *user)
 	return size * count;
 }
 
+/* curl says only that it could not connect; the socket file says why,
+ * when it is missing or may not be opened. */
+static void report_unreachable(const char *socket_path, CURLcode code)
+{
+	if (access(socket_path, W_OK) == 0) {
+		fprintf(stderr,
+			"fusehostctl: cannot reach fusehostd at %s: %s (is it "
+			"running?)\n",
+			socket_path, curl_easy_strerror(code));
+	} else if (errno == ENOENT) {
+		fprintf(stderr,
+			"fusehostctl: cannot reach fusehostd: no socket at %s "
+			"(is it running, with this control-socket?)\n",
+			socket_path);
+	} else if (errno == EACCES) {
+		fprintf(stderr,
+			"fusehostctl: cannot reach fusehostd at %s: permission "
+			"denied (only root and members of control-group may "
+			"use it)\n",
+			socket_path);
+	} else {
+		fprintf(stderr, "fusehostctl: cannot reach fusehostd at %s: "
+				"%s\n",
+			socket_path, strerror(errno));
+	}
+}
+
 /* One request; returns 0, or EXIT_UNREACHABLE after saying why. */
 static int request(const char *socket_path, const char *method,
 		   const char *path, const char *body,
@@ -110,10 +139,7 @@ static int request(const char *socket_path, const char *method,
 	curl_easy_cleanup(curl);
 	g_free(url);
 	if (code != CURLE_OK) {
-		fprintf(stderr,
-			"fusehostctl: cannot reach fusehostd at %s: %s (is it "
-			"running, and may you open the socket?)\n",
-			socket_path, curl_easy_strerror(code));
+		report_unreachable(socket_path, code);
 		return EXIT_UNREACHABLE;
 	}
 	return 0;

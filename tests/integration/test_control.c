@@ -226,7 +226,7 @@ static void test_every_command_as_root(void **state)
 	fusehostd_assert_log_clean(fixture->daemon, expected);
 	assert_int_equal(access(fixture->socket, F_OK), -1);
 	assert_int_equal(ctl(fixture, NULL, "status"), 3);
-	assert_output_has(fixture, "cannot reach fusehostd");
+	assert_output_has(fixture, "cannot reach fusehostd: no socket at");
 	g_free(path);
 }
 
@@ -413,6 +413,7 @@ static void test_permissions(void **state)
 			 0);
 	/* Outside the group, nobody cannot even reach the socket. */
 	assert_int_equal(ctl(fixture, NOBODY, "status"), 3);
+	assert_output_has(fixture, "permission denied");
 
 	/* An administrator may open the socket to all; state stays guarded. */
 	assert_int_equal(test_shell("chmod 0755 %s && chmod 0666 %s", run_dir,
