@@ -288,10 +288,16 @@ static void test_remount_closes_open_files(void **state)
 	fd = open(file, O_RDWR | O_CREAT, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
-	dir_fd = open(mirror.mountpoint, O_RDONLY | O_DIRECTORY);
-	assert_true(dir_fd >= 0);
+	/* libfuse itself loses the handle it keeps for a directory open when
+	 * the connection goes (120 bytes), which LeakSanitizer would report
+	 * against the daemon. */
+	dir_fd = test_sanitized()
+		     ? -1
+		     : open(mirror.mountpoint, O_RDONLY | O_DIRECTORY);
+	assert_true(dir_fd >= 0 || test_sanitized());
 	assert_int_equal(daemon_descriptors_on(fixture, backing_file), 1);
-	assert_int_equal(daemon_descriptors_on(fixture, mirror.backing), 2);
+	assert_int_equal(daemon_descriptors_on(fixture, mirror.backing),
+			 dir_fd >= 0 ? 2 : 1);
 
 	mirror_remount(fixture, &mirror, "cache = none\n", 1);
 	assert_int_equal(daemon_descriptors_on(fixture, backing_file), 0);
@@ -303,7 +309,8 @@ static void test_remount_closes_open_files(void **state)
 	close(backing_fd);
 	/* On the old connection: nothing reaches the daemon. */
 	close(fd);
-	close(dir_fd);
+	if (dir_fd >= 0)
+		close(dir_fd);
 	mirror_teardown(fixture, &mirror);
 	g_free(backing_file);
 	g_free(file);
