@@ -316,37 +316,38 @@ static void test_remount_closes_open_files(void **state)
 	g_free(file);
 }
 
-/* A process waiting through the mount for a lock held elsewhere does not
- * hold the mount's stop up: the wait ends with EIO and the mount is
- * remounted, not given up as stuck. */
-static void test_stop_ends_lock_waits(void **state)
-{
-	struct fixture *fixture = *state;
-	struct mirror mirror;
-	char *file, *backing_file, *wchan, *log;
-	int backing_fd, status;
+/* The backing file "locked" held with flock() from outside the mount,
+ * and a process waiting for it through the mount. */
+struct lock_wait {
+	int holder_fd;
 	pid_t waiter;
+};
 
-	mirror_setup(fixture, &mirror, "cache = auto\n");
-	file = test_path(mirror.mountpoint, "locked");
-	backing_file = test_path(mirror.backing, "locked");
-	backing_fd = open(backing_file, O_RDWR | O_CREAT, 0644);
-	assert_true(backing_fd >= 0);
-	assert_int_equal(flock(backing_fd, LOCK_EX), 0);
-	waiter = fork();
-	assert_true(waiter >= 0);
-	if (waiter == 0) {
+/* Start a lock wait and return once the waiter's request is with the
+ * daemon.  The waiter exits 0 if it got the lock, 1 on EIO. */
+static void lock_wait_start(const struct mirror *mirror,
+			    struct lock_wait *wait)
+{
+	char *file = test_path(mirror->mountpoint, "locked");
+	char *backing_file = test_path(mirror->backing, "locked");
+	char *wchan;
+
+	wait->holder_fd = open(backing_file, O_RDWR | O_CREAT, 0644);
+	assert_true(wait->holder_fd >= 0);
+	assert_int_equal(flock(wait->holder_fd, LOCK_EX), 0);
+	wait->waiter = fork();
+	assert_true(wait->waiter >= 0);
+	if (wait->waiter == 0) {
 		int fd;
 
 		/* Its copy would keep the holder's lock. */
-		close(backing_fd);
+		close(wait->holder_fd);
 		fd = open(file, O_RDWR);
 		if (fd < 0)
 			_exit(2);
 		_exit(flock(fd, LOCK_EX) == 0 ? 0 : errno == EIO ? 1 : 3);
 	}
-	/* Until the waiter's request is with the daemon. */
-	wchan = g_strdup_printf("/proc/%d/wchan", (int)waiter);
+	wchan = g_strdup_printf("/proc/%d/wchan", (int)wait->waiter);
 	for (int i = 0; i < 100; i++) {
 		char *text = test_read_file(wchan);
 		bool waiting = text && strstr(text, "request_wait_answer");
@@ -356,19 +357,41 @@ static void test_stop_ends_lock_waits(void **state)
 			break;
 		usleep(100 * 1000);
 	}
-
-	mirror_remount(fixture, &mirror, "cache = none\n", 1);
-	assert_int_equal(waitpid(waiter, &status, 0), waiter);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 1);
-	log = fusehostd_log(fixture->daemon);
-	assert_int_equal(test_count(log, "stuck"), 0);
-	g_free(log);
-	close(backing_fd);
-	mirror_teardown(fixture, &mirror);
 	g_free(wchan);
 	g_free(backing_file);
 	g_free(file);
+}
+
+/* The waiter's exit status, once it has ended; the holder lets go. */
+static int lock_wait_finish(struct lock_wait *wait)
+{
+	int status;
+
+	close(wait->holder_fd);
+	assert_int_equal(waitpid(wait->waiter, &status, 0), wait->waiter);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* A process waiting through the mount for a lock held elsewhere does not
+ * hold the mount's stop up: the wait ends with EIO and the mount is
+ * remounted, not given up as stuck. */
+static void test_stop_ends_lock_waits(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	struct lock_wait wait;
+	char *log;
+
+	mirror_setup(fixture, &mirror, "cache = auto\n");
+	lock_wait_start(&mirror, &wait);
+	/* With the holder still holding. */
+	mirror_remount(fixture, &mirror, "cache = none\n", 1);
+	assert_int_equal(lock_wait_finish(&wait), 1);
+	log = fusehostd_log(fixture->daemon);
+	assert_int_equal(test_count(log, "stuck"), 0);
+	g_free(log);
+	mirror_teardown(fixture, &mirror);
 }
 
 /* A lock request waiting for another holder is no slow or stuck
@@ -378,40 +401,20 @@ static void test_lock_waits_are_not_slow(void **state)
 {
 	struct fixture *fixture = *state;
 	struct mirror mirror;
-	char *file, *backing_file, *log;
-	int backing_fd, status;
-	pid_t waiter;
+	struct lock_wait wait;
+	char *log;
 
 	mirror_setup(fixture, &mirror, "slow-op-ms = 100\n");
-	file = test_path(mirror.mountpoint, "locked");
-	backing_file = test_path(mirror.backing, "locked");
-	backing_fd = open(backing_file, O_RDWR | O_CREAT, 0644);
-	assert_true(backing_fd >= 0);
-	assert_int_equal(flock(backing_fd, LOCK_EX), 0);
-	waiter = fork();
-	assert_true(waiter >= 0);
-	if (waiter == 0) {
-		int fd;
-
-		/* Its copy would keep the holder's lock. */
-		close(backing_fd);
-		fd = open(file, O_RDWR);
-		_exit(fd >= 0 && flock(fd, LOCK_EX) == 0 ? 0 : 1);
-	}
+	lock_wait_start(&mirror, &wait);
 	/* Past slow-op-ms many times over, and past a check for stuck
 	 * operations (every second). */
 	usleep(2500 * 1000);
-	close(backing_fd);
-	assert_int_equal(waitpid(waiter, &status, 0), waiter);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(lock_wait_finish(&wait), 0);
 	log = fusehostd_log(fixture->daemon);
 	assert_int_equal(test_count(log, "slow operation"), 0);
 	assert_int_equal(test_count(log, "may be stuck"), 0);
 	g_free(log);
 	mirror_teardown(fixture, &mirror);
-	g_free(backing_file);
-	g_free(file);
 }
 
 /* A root inside one of this daemon's own mounts would deadlock: it is
