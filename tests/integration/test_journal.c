@@ -297,28 +297,46 @@ static void test_native_journal_records(void **state)
 	test_dir_remove(dir);
 }
 
-/* log-target = journal where no journald runs: libsystemd drops records
- * without a word when its socket is missing, so the daemon says once on
- * stderr that the journal is not there, and every record follows it. */
-static void test_journal_missing_falls_back_to_stderr(void **state)
+/* What fusehostd wrote to stderr, serving mount h (hello) with
+ * `daemon_keys` in [daemon], where no journald socket is (`setup` says
+ * whether stderr is the journal's stream). */
+static char *stderr_without_journald(const char *daemon_keys,
+				     enum journal_setup setup)
 {
 	char *dir = test_dir_create();
 	char *config = test_path(dir, "fusehost.conf");
 	char *mountpoint = test_subdir(dir, "h");
 	char *output = test_path(dir, "journal");
 	char *stderr_path = test_path(dir, "stderr");
-	char *text = g_strdup_printf("[daemon]\nlog-target = journal\n"
-				     "metrics-listen =\ncontrol-socket =\n"
+	char *text = g_strdup_printf("[daemon]\n%smetrics-listen =\n"
+				     "control-socket =\n"
 				     "[mount h]\nplugin = hello\n"
 				     "mountpoint = %s\n",
-				     mountpoint);
+				     daemon_keys, mountpoint);
 	char *stderr_text;
 
-	(void)state;
 	test_write_file(config, text);
-	run_with_private_journal(config, "true", 0, output, stderr_path);
+	run_with_private_journal(config, "true", setup, output, stderr_path);
 	stderr_text = test_read_file(stderr_path);
 	assert_non_null(stderr_text);
+	g_free(text);
+	g_free(stderr_path);
+	g_free(output);
+	g_free(mountpoint);
+	g_free(config);
+	test_dir_remove(dir);
+	return stderr_text;
+}
+
+/* log-target = journal where no journald runs: libsystemd drops records
+ * without a word when its socket is missing, so the daemon says once on
+ * stderr that the journal is not there, and every record follows it. */
+static void test_journal_missing_falls_back_to_stderr(void **state)
+{
+	char *stderr_text =
+		stderr_without_journald("log-target = journal\n", 0);
+
+	(void)state;
 	if (test_count(stderr_text, "warning: log-target = journal: no "
 				    "journald socket at " JOURNAL_DIR
 				    "/socket (No such file or directory): "
@@ -327,12 +345,6 @@ static void test_journal_missing_falls_back_to_stderr(void **state)
 	    test_count(stderr_text, "info: h: serving plugin hello at") != 1)
 		fail_msg("stderr: %s", stderr_text);
 	g_free(stderr_text);
-	g_free(text);
-	g_free(stderr_path);
-	g_free(output);
-	g_free(mountpoint);
-	g_free(config);
-	test_dir_remove(dir);
 }
 
 /* log-target = auto with stderr on the journal's stream but no journald
@@ -340,34 +352,14 @@ static void test_journal_missing_falls_back_to_stderr(void **state)
  * that is no reason for a warning. */
 static void test_journal_stream_without_socket(void **state)
 {
-	char *dir = test_dir_create();
-	char *config = test_path(dir, "fusehost.conf");
-	char *mountpoint = test_subdir(dir, "h");
-	char *output = test_path(dir, "journal");
-	char *stderr_path = test_path(dir, "stderr");
-	char *text = g_strdup_printf("[daemon]\nmetrics-listen =\n"
-				     "control-socket =\n"
-				     "[mount h]\nplugin = hello\n"
-				     "mountpoint = %s\n",
-				     mountpoint);
-	char *stderr_text;
+	char *stderr_text =
+		stderr_without_journald("", STDERR_IS_JOURNAL_STREAM);
 
 	(void)state;
-	test_write_file(config, text);
-	run_with_private_journal(config, "true", STDERR_IS_JOURNAL_STREAM,
-				 output, stderr_path);
-	stderr_text = test_read_file(stderr_path);
-	assert_non_null(stderr_text);
 	if (test_count(stderr_text, "info: h: serving plugin hello at") != 1 ||
 	    test_count(stderr_text, "warning") != 0)
 		fail_msg("stderr: %s", stderr_text);
 	g_free(stderr_text);
-	g_free(text);
-	g_free(stderr_path);
-	g_free(output);
-	g_free(mountpoint);
-	g_free(config);
-	test_dir_remove(dir);
 }
 
 int main(void)
