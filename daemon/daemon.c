@@ -118,7 +118,6 @@ bool daemon_check_instance(const struct mount_config *mount,
 	return answer != INSTANCE_REFUSED;
 }
 
-/* Re-read the configuration; NULL (problems logged) if it is invalid. */
 /* The configuration as the files say now, or NULL if they are invalid
  * (the errors are logged; `summary`, if not NULL, gets the first one and
  * how many more there are). */

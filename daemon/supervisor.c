@@ -349,13 +349,11 @@ static int wait_started_briefly(struct mount *mount, int64_t deadline_ms)
 	return -EINPROGRESS;
 }
 
-/* Start the mounts in parallel and wait for each to serve or fail.
- * At boot, returns false if a required one failed; otherwise a failed
- * mount is retried as retries_failed_start() says. */
-/* Start `mounts` and wait until each serves or fails (a while at most,
- * unless it is required at boot).  Returns false if a required mount
- * failed at boot.  `failed`, if not NULL, gets "NAME (cause)" for each
- * mount that failed, comma-separated. */
+/* Start `mounts` in parallel and wait until each serves or fails (a while
+ * at most, unless it is required at boot).  Returns false if a required
+ * mount failed at boot; otherwise a failed mount is retried as
+ * retries_failed_start() says.  `failed`, if not NULL, gets "NAME (cause)"
+ * for each mount that failed, comma-separated. */
 static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 			   bool boot, GString *failed)
 {
@@ -532,13 +530,12 @@ static bool configured(const struct config *config, const char *name)
 	return false;
 }
 
-/* A mount the reload leaves running as it is.  One whose plugin could not
- * be loaded is started afresh instead, so that installing the missing
- * plugin and reloading brings it up. */
-/* Failed to start, and no restart is due. */
+/* Failed to start, no restart is due, and no administrator took it down
+ * (fusehostctl unmount). */
 static bool never_started(struct mount *mount)
 {
-	return mount_get_state(mount) == MOUNT_FAILED && !mount->restart_timer;
+	return mount->wanted && mount_get_state(mount) == MOUNT_FAILED &&
+	       !mount->restart_timer;
 }
 
 /* Whether a reload leaves `mount` as it is.  One that never started (its

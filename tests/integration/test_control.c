@@ -281,39 +281,48 @@ static void test_config_names_the_socket(void **state)
 
 /* A reload that adds a mount which cannot start says so (exit 1, the
  * mount and the cause); once the cause is mended, the next reload starts
- * it, though its configuration did not change.  A reload of an invalid
- * configuration names the file, the key and the cause. */
+ * it, though its configuration did not change, unless an administrator
+ * has taken it down.  A reload of an invalid configuration names the
+ * file, the key and the cause. */
 static void test_reload_reports_and_retries_failed_mounts(void **state)
 {
 	struct control_fixture *fixture = *state;
 	char *late = test_path(fixture->dir, "late");
+	char *unwanted = test_path(fixture->dir, "unwanted");
 	char *first, *text, *invalid;
 	static const char *const expected[] = {
-		"mount skipped", "late: mountpoint", "restart: 'sometimes'",
-		"configuration invalid", NULL
+		"mount skipped", "late: mountpoint", "unwanted: mountpoint",
+		"restart: 'sometimes'", "configuration invalid", NULL
 	};
 
 	serve(fixture, NULL);
 	first = test_read_file(fixture->config);
 	text = g_strdup_printf("%s[mount late]\nplugin = hello\n"
+			       "mountpoint = %s\n"
+			       "[mount unwanted]\nplugin = hello\n"
 			       "mountpoint = %s\n",
-			       first, late);
+			       first, late, unwanted);
 	test_write_file(fixture->config, text);
 	assert_int_equal(ctl(fixture, NULL, "reload"), 1);
 	assert_output_has(fixture, "configuration reloaded, but not "
 				   "serving: late (");
+	assert_output_has(fixture, "unwanted (");
 	assert_false(is_fuse_mounted(late));
 	assert_int_equal(ctl(fixture, NULL, "status"), 0);
 	assert_output_has(fixture, "h                serving    hello");
+	/* Taken down by the administrator: a reload leaves it down. */
+	assert_int_equal(ctl(fixture, NULL, "unmount unwanted"), 1);
 
 	assert_int_equal(mkdir(late, 0755), 0);
+	assert_int_equal(mkdir(unwanted, 0755), 0);
 	assert_int_equal(ctl(fixture, NULL, "reload"), 0);
 	assert_true(is_fuse_mounted(late));
+	assert_false(is_fuse_mounted(unwanted));
 	fusehostd_assert_logged(fixture->daemon,
 				"late: it could not be started before: "
 				"trying again");
 	fusehostd_assert_logged(fixture->daemon,
-				"0 added, 0 removed, 1 changed, 1 unchanged");
+				"0 added, 0 removed, 1 changed, 2 unchanged");
 
 	/* An invalid configuration: the answer names the cause. */
 	invalid = g_strconcat(text, "restart = sometimes\n", NULL);
@@ -321,7 +330,7 @@ static void test_reload_reports_and_retries_failed_mounts(void **state)
 	assert_int_equal(ctl(fixture, NULL, "reload"), 1);
 	assert_output_has(fixture, "configuration invalid: ");
 	assert_output_has(fixture, fixture->config);
-	assert_output_has(fixture, "[mount late] restart: 'sometimes'");
+	assert_output_has(fixture, "[mount unwanted] restart: 'sometimes'");
 	assert_true(is_fuse_mounted(late));
 
 	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
@@ -331,6 +340,7 @@ static void test_reload_reports_and_retries_failed_mounts(void **state)
 	g_free(invalid);
 	g_free(text);
 	g_free(first);
+	g_free(unwanted);
 	g_free(late);
 }
 
