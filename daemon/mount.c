@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,10 @@
 #include "mountinfo.h"
 #include "mountpoint.h"
 #include "plugin.h"
+
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U /* Linux 6.8 */
+#endif
 
 #define WAKE_INTERVAL_MS 100
 /* After an abort, how long a plugin has to notice before it is given up. */
@@ -261,6 +266,21 @@ int mount_check_fuse_options(const struct mount_config *config)
 	return 0;
 }
 
+/* The unique id (never reused) of the mount at `path`, or 0 if the kernel
+ * has none (before Linux 6.8).  Asks for nothing else and never syncs, so
+ * no request reaches the FUSE server, which may not be serving. */
+static uint64_t unique_mount_id(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path,
+		  AT_STATX_DONT_SYNC | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
+		  STATX_MNT_ID_UNIQUE, &stx) != 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID_UNIQUE))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
 /* Remember which kernel mount is ours, to recognize it (or its absence)
  * later without touching the mountpoint. */
 static void record_kernel_mount(struct mount *mount)
@@ -273,6 +293,8 @@ static void record_kernel_mount(struct mount *mount)
 	if (top && mountinfo_is_fuse(top)) {
 		mount->mount_id = top->mount_id;
 		mount->fuse_connection = top->minor;
+		mount->unique_mount_id =
+			unique_mount_id(mount->config->mountpoint);
 	}
 	if (entries)
 		g_ptr_array_unref(entries);
@@ -320,8 +342,8 @@ bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table)
 /* Our kernel mount `mount_id` (FUSE connection `connection`) moved from
  * outside to another path (a parent directory renamed, mount --move), or
  * NULL.  Mount ids and connection numbers are both reused once a mount is
- * gone, so without our path only the source (fsname=fusehost:NAME) tells
- * ours from somebody else's. */
+ * gone, and another fusehostd may have a mount of the same name: this is
+ * enough to say what happened, not to unmount it (see proven_ours()). */
 static const struct mountinfo_entry *find_moved(const struct mount *mount,
 						GPtrArray *entries,
 						int mount_id,
@@ -353,6 +375,15 @@ char *mount_moved_to(const struct mount *mount)
 	return path;
 }
 
+/* Whether `entry` is this mount beyond doubt: the kernel's unique mount id,
+ * never reused, is the one recorded when it was mounted. */
+static bool proven_ours(const struct mount *mount,
+			const struct mountinfo_entry *entry)
+{
+	return mount->unique_mount_id &&
+	       unique_mount_id(entry->mountpoint) == mount->unique_mount_id;
+}
+
 /* Under table_lock: detach `ours` from the table `entries`, if it is still
  * on top where it is.  umount2() takes whatever is on top, and what someone
  * mounted over ours since is not ours to take away. */
@@ -366,7 +397,7 @@ static void detach_entry_locked(struct mount *mount, GPtrArray *entries,
 			    "%s is left mounted: another filesystem has been "
 			    "mounted over it",
 			    path);
-	else if (umount2(path, MNT_DETACH) != 0)
+	else if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) != 0)
 		log_error(mount->config->name, "cannot unmount %s: %s", path,
 			  strerror(errno));
 }
@@ -382,6 +413,14 @@ static void detach_moved_locked(struct mount *mount, GPtrArray *entries,
 
 	if (!moved)
 		return;
+	if (!proven_ours(mount, moved)) {
+		log_warning(mount->config->name,
+			    "%s is left there, not served: this kernel cannot "
+			    "tell for sure that it is ours (no unique mount "
+			    "ids before Linux 6.8); unmount it with umount -l",
+			    moved->mountpoint);
+		return;
+	}
 	log_info(mount->config->name, "unmounting it at %s, where it was moved",
 		 moved->mountpoint);
 	detach_entry_locked(mount, entries, moved);
@@ -698,6 +737,7 @@ int mount_start(struct mount *mount)
 	 * this mount runs now, and only that thread records them. */
 	mount->mount_id = 0;
 	mount->fuse_connection = 0;
+	mount->unique_mount_id = 0;
 	mount->run++;
 	set_state(mount, MOUNT_STARTING, 0);
 	result = pthread_create(&mount->thread, NULL, mount_thread, mount);

@@ -72,6 +72,7 @@ struct mount {
 	/* Where the kernel has it, read from mountinfo after mounting. */
 	int mount_id;
 	unsigned fuse_connection;
+	uint64_t unique_mount_id; /* never reused (Linux 6.8+); 0 unknown */
 
 	/* Called from the mount's thread when setup has finished (error 0:
 	 * serving; else a negative errno), and when the loop returns without
