@@ -439,10 +439,11 @@ static enum MHD_Result serve(struct control *control,
 {
 	struct control_request request;
 	const char *message;
-	unsigned status = control_request_parse(method, url, body, &request,
-						&message);
+	unsigned status;
 	enum MHD_Result result;
 
+	log_debug(NULL, "control request: %s %s", method, url);
+	status = control_request_parse(method, url, body, &request, &message);
 	if (status != 0)
 		return reply_error(connection, status, message);
 	switch (request.action) {

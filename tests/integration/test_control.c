@@ -344,6 +344,25 @@ static void test_reload_reports_and_retries_failed_mounts(void **state)
 	g_free(late);
 }
 
+/* log-level = debug says more than info: each control request, and the
+ * options a mount gives libfuse. */
+static void test_debug_level_says_more(void **state)
+{
+	struct control_fixture *fixture = *state;
+
+	serve(fixture, "log-level = debug\n");
+	assert_int_equal(ctl(fixture, NULL, "status"), 0);
+	assert_true(fusehostd_wait_for_log(fixture->daemon,
+					   "debug: control request: GET /v1/",
+					   START_TIMEOUT_MS));
+	fusehostd_assert_logged(fixture->daemon,
+				"debug: h: libfuse options: ");
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, NULL);
+}
+
 /* A second fusehostd on the same configuration stops at once, saying
  * why; the first one serves on. */
 static void test_second_daemon_refused(void **state)
@@ -485,6 +504,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_reload_reports_and_retries_failed_mounts, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_debug_level_says_more,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_refused,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmount_during_restart,
