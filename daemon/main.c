@@ -183,7 +183,6 @@ static struct config *load_config(const struct arguments *arguments)
 	return config;
 }
 
-/* -t: every check short of mounting.  Returns the number of problems. */
 /* The user and group an isolated mount runs as must exist. */
 static unsigned test_identity(const struct mount_config *mount)
 {
@@ -199,6 +198,8 @@ static unsigned test_identity(const struct mount_config *mount)
 	return 1;
 }
 
+/* -t: every check of the mounts short of mounting.  Returns the number of
+ * problems. */
 static unsigned test_mounts(const struct config *config)
 {
 	unsigned problems = 0;
@@ -216,6 +217,13 @@ static unsigned test_mounts(const struct config *config)
 					     ? mountpoint_check(mount->mountpoint)
 					     : NULL;
 
+		if (plugin && mount_rw_does_not_apply(mount, plugin))
+			log_warning(NULL,
+				    "%s: [mount %s] options: rw does not apply: "
+				    "plugin %s changes nothing, so the mount is "
+				    "read-only",
+				    mount->file, mount->name,
+				    plugin->descriptor.name);
 		if (!plugin)
 			problems++;
 		else if (!daemon_check_instance(

@@ -636,12 +636,19 @@ static int mount_for_child(struct mount *mount, int *fuse_fd)
 	return result;
 }
 
+bool mount_rw_does_not_apply(const struct mount_config *config,
+			     const struct plugin *plugin)
+{
+	return plugin_is_read_only(plugin) && mount_config_has_flag(config, "rw");
+}
+
 static int setup(struct mount *mount)
 {
 	int fuse_fd = -1;
 	int result;
 
-	if (mounts_read_only(mount) && mount_config_has_flag(mount->config, "rw"))
+	if (mount->plugin &&
+	    mount_rw_does_not_apply(mount->config, mount->plugin))
 		log_warning(mount->config->name,
 			    "options: rw does not apply: plugin %s changes "
 			    "nothing, so the mount is read-only",

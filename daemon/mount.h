@@ -196,4 +196,9 @@ void mount_session_close(struct mount *mount);
  * 0, or -EINVAL after libfuse has logged why. */
 int mount_check_fuse_options(const struct mount_config *config);
 
+/* Whether `options = rw` is given to a plugin that changes nothing: the
+ * mount is read-only whatever the options say. */
+bool mount_rw_does_not_apply(const struct mount_config *config,
+			     const struct plugin *plugin);
+
 #endif

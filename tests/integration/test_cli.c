@@ -96,6 +96,20 @@ static void test_check_valid_config(void **state)
 	g_free(mountpoint);
 }
 
+/* -t says what a start would: options = rw on a plugin that changes
+ * nothing does not apply (a warning; the configuration is valid). */
+static void test_check_warns_rw_on_read_only_plugin(void **state)
+{
+	struct cli_fixture *fixture = *state;
+	char *mountpoint = hello_config(fixture, "options = rw\n");
+
+	assert_int_equal(run_check(fixture), 0);
+	assert_output_has(fixture, "[mount hello] options: rw does not "
+				   "apply: plugin hello changes nothing");
+	assert_output_has(fixture, "configuration is valid (1 mount)");
+	g_free(mountpoint);
+}
+
 /* -t reports every problem at once, each naming file, group and key,
  * the mounts' own even when the file has problems of its own. */
 static void test_check_reports_each_problem(void **state)
@@ -399,6 +413,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_check_valid_config, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_check_warns_rw_on_read_only_plugin, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_check_reports_each_problem,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_asks_the_plugin,
