@@ -65,7 +65,8 @@ static void print_usage(FILE *out)
 		"  -c, --config=FILE   use the control-socket of this "
 		"configuration\n"
 		"                      (default %s)\n"
-		"      --json          print the daemon's JSON answer\n"
+		"      --json          print the daemon's JSON answer (errors "
+		"too)\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
@@ -314,8 +315,12 @@ static int run(const struct command *command, char **arguments,
 	}
 	status = request(socket_path, command->method, path, body, &response);
 	g_free(path);
-	if (status == 0 && response.status != 200)
+	if (status == 0 && response.status != 200) {
+		/* The daemon's own answer, {"error": ...}, for scripts. */
+		if (json)
+			fputs(response.body->str, stdout);
 		status = report_failure(&response);
+	}
 	else if (status == 0 && (json || strcmp(command->name, "metrics") == 0))
 		fputs(response.body->str, stdout);
 	else if (status == 0 && command->prints_mounts) {
