@@ -340,15 +340,18 @@ bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table)
 	return mounted;
 }
 
-/* Our kernel mount `mount_id` (FUSE connection `connection`) moved from
- * outside to another path (a parent directory renamed, mount --move), or
- * NULL.  Mount ids and connection numbers are both reused once a mount is
- * gone, and another fusehostd may have a mount of the same name: this is
- * enough to say what happened, not to unmount it (see proven_ours()). */
+/* Our kernel mount `mount_id` (FUSE connection `connection`, unique id
+ * `unique_id` or 0 if unknown) moved from outside to another path (a parent
+ * directory renamed, mount --move), or NULL.  Mount ids and connection
+ * numbers are both reused once a mount is gone, and another fusehostd may
+ * have a mount of the same name: only the unique id (Linux 6.8 and later)
+ * proves the mount found is ours.  Without it, what is found may still be
+ * somebody else's. */
 static const struct mountinfo_entry *find_moved(const struct mount *mount,
 						GPtrArray *entries,
 						int mount_id,
-						unsigned connection)
+						unsigned connection,
+						uint64_t unique_id)
 {
 	const struct mountinfo_entry *entry =
 		mountinfo_find_id(entries, mount_id);
@@ -358,6 +361,8 @@ static const struct mountinfo_entry *find_moved(const struct mount *mount,
 		     strcmp(entry->mountpoint, mount->config->mountpoint) != 0;
 
 	g_free(source);
+	if (moved && unique_id)
+		moved = unique_mount_id(entry->mountpoint) == unique_id;
 	return moved ? entry : NULL;
 }
 
@@ -370,19 +375,10 @@ char *mount_moved_to(const struct mount *mount)
 	if (!entries)
 		return NULL;
 	moved = find_moved(mount, entries, mount->mount_id,
-			   mount->fuse_connection);
+			   mount->fuse_connection, mount->unique_mount_id);
 	path = moved ? g_strdup(moved->mountpoint) : NULL;
 	g_ptr_array_unref(entries);
 	return path;
-}
-
-/* Whether `entry` is this mount beyond doubt: the kernel's unique mount id,
- * never reused, is the one recorded when it was mounted. */
-static bool proven_ours(const struct mount *mount,
-			const struct mountinfo_entry *entry)
-{
-	return mount->unique_mount_id &&
-	       unique_mount_id(entry->mountpoint) == mount->unique_mount_id;
 }
 
 /* Under table_lock: detach `ours` from the table `entries`, if it is still
@@ -407,18 +403,20 @@ static void detach_entry_locked(struct mount *mount, GPtrArray *entries,
  * outside, would be left there dead ("Transport endpoint is not
  * connected") once its connection closes: detach it where it is now. */
 static void detach_moved_locked(struct mount *mount, GPtrArray *entries,
-				int mount_id, unsigned connection)
+				int mount_id, unsigned connection,
+				uint64_t unique_id)
 {
 	const struct mountinfo_entry *moved =
-		find_moved(mount, entries, mount_id, connection);
+		find_moved(mount, entries, mount_id, connection, unique_id);
 
 	if (!moved)
 		return;
-	if (!proven_ours(mount, moved)) {
+	if (!unique_id) {
 		log_warning(mount->config->name,
-			    "%s is left there, not served: this kernel cannot "
-			    "tell for sure that it is ours (no unique mount "
-			    "ids before Linux 6.8); unmount it with umount -l",
+			    "%s is left there, not served: without the "
+			    "kernel's unique mount ids (Linux 6.8) it cannot "
+			    "be told for sure from another mount; unmount it "
+			    "with umount -l",
 			    moved->mountpoint);
 		return;
 	}
@@ -428,10 +426,10 @@ static void detach_moved_locked(struct mount *mount, GPtrArray *entries,
 }
 
 /* Under table_lock: detach the kernel mount `mount_id` (FUSE connection
- * `connection`) of this mount, at the mountpoint or wherever it was moved
- * to. */
+ * `connection`, unique id `unique_id` or 0) of this mount, at the
+ * mountpoint or wherever it was moved to. */
 static void detach_locked(struct mount *mount, int mount_id,
-			  unsigned connection)
+			  unsigned connection, uint64_t unique_id)
 {
 	GPtrArray *entries = mountinfo_read();
 	const struct mountinfo_entry *ours;
@@ -445,7 +443,8 @@ static void detach_locked(struct mount *mount, int mount_id,
 	    strcmp(ours->mountpoint, mount->config->mountpoint) == 0)
 		detach_entry_locked(mount, entries, ours);
 	else
-		detach_moved_locked(mount, entries, mount_id, connection);
+		detach_moved_locked(mount, entries, mount_id, connection,
+				    unique_id);
 	g_ptr_array_unref(entries);
 }
 
@@ -454,7 +453,8 @@ static void detach_locked(struct mount *mount, int mount_id,
 static void detach_ours(struct mount *mount)
 {
 	pthread_mutex_lock(&table_lock);
-	detach_locked(mount, mount->mount_id, mount->fuse_connection);
+	detach_locked(mount, mount->mount_id, mount->fuse_connection,
+		      mount->unique_mount_id);
 	pthread_mutex_unlock(&table_lock);
 }
 
@@ -462,7 +462,7 @@ static void release_stale_locked(struct mount *mount)
 {
 	if (atomic_exchange(&mount->stale_left, false))
 		detach_locked(mount, mount->stale_mount_id,
-			      mount->stale_connection);
+			      mount->stale_connection, mount->stale_unique_id);
 }
 
 void mount_release_stale(struct mount *mount)
@@ -581,7 +581,8 @@ static void mount_teardown(struct mount *mount)
 	if (mount_still_mounted(mount))
 		fuse_unmount(mount->fuse);
 	else
-		detach_locked(mount, mount->mount_id, mount->fuse_connection);
+		detach_locked(mount, mount->mount_id, mount->fuse_connection,
+			      mount->unique_mount_id);
 	pthread_mutex_unlock(&table_lock);
 
 	mount_session_close(mount);
@@ -719,6 +720,7 @@ static void *mount_thread(void *data)
 	if (crashed) {
 		mount->stale_mount_id = mount->mount_id;
 		mount->stale_connection = mount->fuse_connection;
+		mount->stale_unique_id = mount->unique_mount_id;
 		atomic_store(&mount->stale_left, true);
 	} else if (isolated(mount)) {
 		detach_ours(mount);

@@ -68,6 +68,7 @@ struct mount {
 	atomic_bool stale_left;
 	int stale_mount_id;
 	unsigned stale_connection;
+	uint64_t stale_unique_id;
 
 	/* Where the kernel has it, read from mountinfo after mounting. */
 	int mount_id;
