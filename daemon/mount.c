@@ -292,9 +292,9 @@ static void record_kernel_mount(struct mount *mount)
 			: NULL;
 
 	if (top && mountinfo_is_fuse(top)) {
-		mount->mount_id = top->mount_id;
-		mount->fuse_connection = top->minor;
-		mount->unique_mount_id =
+		mount->kernel.id = top->mount_id;
+		mount->kernel.connection = top->minor;
+		mount->kernel.unique_id =
 			unique_mount_id(mount->config->mountpoint);
 	}
 	if (entries)
@@ -304,9 +304,9 @@ static void record_kernel_mount(struct mount *mount)
 static bool in_table(const struct mount *mount, GPtrArray *entries)
 {
 	const struct mountinfo_entry *entry =
-		mountinfo_find_id(entries, mount->mount_id);
+		mountinfo_find_id(entries, mount->kernel.id);
 
-	return entry && entry->minor == mount->fuse_connection &&
+	return entry && entry->minor == mount->kernel.connection &&
 	       strcmp(entry->mountpoint, mount->config->mountpoint) == 0;
 }
 
@@ -340,29 +340,26 @@ bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table)
 	return mounted;
 }
 
-/* Our kernel mount `mount_id` (FUSE connection `connection`, unique id
- * `unique_id` or 0 if unknown) moved from outside to another path (a parent
+/* Our kernel mount `ours` moved from outside to another path (a parent
  * directory renamed, mount --move), or NULL.  Mount ids and connection
  * numbers are both reused once a mount is gone, and another fusehostd may
  * have a mount of the same name: only the unique id (Linux 6.8 and later)
  * proves the mount found is ours.  Without it, what is found may still be
  * somebody else's. */
-static const struct mountinfo_entry *find_moved(const struct mount *mount,
-						GPtrArray *entries,
-						int mount_id,
-						unsigned connection,
-						uint64_t unique_id)
+static const struct mountinfo_entry *
+find_moved(const struct mount *mount, GPtrArray *entries,
+	   const struct kernel_mount *ours)
 {
 	const struct mountinfo_entry *entry =
-		mountinfo_find_id(entries, mount_id);
+		mountinfo_find_id(entries, ours->id);
 	char *source = g_strconcat("fusehost:", mount->config->name, NULL);
-	bool moved = entry && entry->minor == connection &&
+	bool moved = entry && entry->minor == ours->connection &&
 		     strcmp(entry->source, source) == 0 &&
 		     strcmp(entry->mountpoint, mount->config->mountpoint) != 0;
 
 	g_free(source);
-	if (moved && unique_id)
-		moved = unique_mount_id(entry->mountpoint) == unique_id;
+	if (moved && ours->unique_id)
+		moved = unique_mount_id(entry->mountpoint) == ours->unique_id;
 	return moved ? entry : NULL;
 }
 
@@ -374,8 +371,7 @@ char *mount_moved_to(const struct mount *mount)
 
 	if (!entries)
 		return NULL;
-	moved = find_moved(mount, entries, mount->mount_id,
-			   mount->fuse_connection, mount->unique_mount_id);
+	moved = find_moved(mount, entries, &mount->kernel);
 	path = moved ? g_strdup(moved->mountpoint) : NULL;
 	g_ptr_array_unref(entries);
 	return path;
@@ -403,15 +399,13 @@ static void detach_entry_locked(struct mount *mount, GPtrArray *entries,
  * outside, would be left there dead ("Transport endpoint is not
  * connected") once its connection closes: detach it where it is now. */
 static void detach_moved_locked(struct mount *mount, GPtrArray *entries,
-				int mount_id, unsigned connection,
-				uint64_t unique_id)
+				const struct kernel_mount *ours)
 {
-	const struct mountinfo_entry *moved =
-		find_moved(mount, entries, mount_id, connection, unique_id);
+	const struct mountinfo_entry *moved = find_moved(mount, entries, ours);
 
 	if (!moved)
 		return;
-	if (!unique_id) {
+	if (!ours->unique_id) {
 		log_warning(mount->config->name,
 			    "%s is left there, not served: without the "
 			    "kernel's unique mount ids (Linux 6.8) it cannot "
@@ -425,26 +419,23 @@ static void detach_moved_locked(struct mount *mount, GPtrArray *entries,
 	detach_entry_locked(mount, entries, moved);
 }
 
-/* Under table_lock: detach the kernel mount `mount_id` (FUSE connection
- * `connection`, unique id `unique_id` or 0) of this mount, at the
- * mountpoint or wherever it was moved to. */
-static void detach_locked(struct mount *mount, int mount_id,
-			  unsigned connection, uint64_t unique_id)
+/* Under table_lock: detach our kernel mount `ours`, at the mountpoint or
+ * wherever it was moved to. */
+static void detach_locked(struct mount *mount, const struct kernel_mount *ours)
 {
 	GPtrArray *entries = mountinfo_read();
-	const struct mountinfo_entry *ours;
+	const struct mountinfo_entry *entry;
 
 	if (!entries)
 		return;
 	/* Mount ids are reused: the same id with another connection or
 	 * path is somebody else's mount, unless it is ours moved. */
-	ours = mountinfo_find_id(entries, mount_id);
-	if (ours && ours->minor == connection &&
-	    strcmp(ours->mountpoint, mount->config->mountpoint) == 0)
-		detach_entry_locked(mount, entries, ours);
+	entry = mountinfo_find_id(entries, ours->id);
+	if (entry && entry->minor == ours->connection &&
+	    strcmp(entry->mountpoint, mount->config->mountpoint) == 0)
+		detach_entry_locked(mount, entries, entry);
 	else
-		detach_moved_locked(mount, entries, mount_id, connection,
-				    unique_id);
+		detach_moved_locked(mount, entries, ours);
 	g_ptr_array_unref(entries);
 }
 
@@ -453,16 +444,14 @@ static void detach_locked(struct mount *mount, int mount_id,
 static void detach_ours(struct mount *mount)
 {
 	pthread_mutex_lock(&table_lock);
-	detach_locked(mount, mount->mount_id, mount->fuse_connection,
-		      mount->unique_mount_id);
+	detach_locked(mount, &mount->kernel);
 	pthread_mutex_unlock(&table_lock);
 }
 
 static void release_stale_locked(struct mount *mount)
 {
 	if (atomic_exchange(&mount->stale_left, false))
-		detach_locked(mount, mount->stale_mount_id,
-			      mount->stale_connection, mount->stale_unique_id);
+		detach_locked(mount, &mount->stale);
 }
 
 void mount_release_stale(struct mount *mount)
@@ -581,8 +570,7 @@ static void mount_teardown(struct mount *mount)
 	if (mount_still_mounted(mount))
 		fuse_unmount(mount->fuse);
 	else
-		detach_locked(mount, mount->mount_id, mount->fuse_connection,
-			      mount->unique_mount_id);
+		detach_locked(mount, &mount->kernel);
 	pthread_mutex_unlock(&table_lock);
 
 	mount_session_close(mount);
@@ -718,9 +706,7 @@ static void *mount_thread(void *data)
 	atomic_store(&mount->loop_returned, true);
 
 	if (crashed) {
-		mount->stale_mount_id = mount->mount_id;
-		mount->stale_connection = mount->fuse_connection;
-		mount->stale_unique_id = mount->unique_mount_id;
+		mount->stale = mount->kernel;
 		atomic_store(&mount->stale_left, true);
 	} else if (isolated(mount)) {
 		detach_ours(mount);
@@ -745,9 +731,7 @@ int mount_start(struct mount *mount)
 	 * this run has mounted would abort whatever connection now has that
 	 * number (another mount's, maybe another process's).  No thread of
 	 * this mount runs now, and only that thread records them. */
-	mount->mount_id = 0;
-	mount->fuse_connection = 0;
-	mount->unique_mount_id = 0;
+	mount->kernel = (struct kernel_mount){ 0 };
 	mount->run++;
 	set_state(mount, MOUNT_STARTING, 0);
 	result = pthread_create(&mount->thread, NULL, mount_thread, mount);
@@ -872,13 +856,13 @@ static void abort_connection(const struct mount *stuck)
 	char *path;
 	int fd;
 
-	if (!stuck->fuse_connection) {
+	if (!stuck->kernel.connection) {
 		log_warning(stuck->config->name,
 			    "not mounted yet: no FUSE connection to abort");
 		return;
 	}
 	path = g_strdup_printf("/sys/fs/fuse/connections/%u/abort",
-			       stuck->fuse_connection);
+			       stuck->kernel.connection);
 
 	if (!g_file_test(path, G_FILE_TEST_EXISTS))
 		mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0,
@@ -887,7 +871,7 @@ static void abort_connection(const struct mount *stuck)
 	if (fd < 0 || write(fd, "1", 1) != 1)
 		log_error(stuck->config->name,
 			  "cannot abort FUSE connection %u through %s: %s",
-			  stuck->fuse_connection, path, strerror(errno));
+			  stuck->kernel.connection, path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	g_free(path);

@@ -34,6 +34,13 @@ enum mount_state {
 	MOUNT_STOPPED, /* served, and has been torn down */
 };
 
+/* A kernel mount of ours, as /proc/self/mountinfo and statx() name it. */
+struct kernel_mount {
+	int id;             /* mount id; reused once the mount is gone */
+	unsigned connection; /* FUSE connection number; reused too */
+	uint64_t unique_id;  /* never reused (Linux 6.8+); 0 unknown */
+};
+
 struct mount {
 	const struct mount_config *config;
 	struct plugin *plugin;
@@ -62,18 +69,12 @@ struct mount {
 	atomic_bool stopping;      /* the daemon asked it to stop */
 	bool abandoned;            /* stuck in its plugin; see mount_wait_stopped */
 	atomic_bool loop_returned; /* the libfuse loop is over */
-	/* The process of an isolated mount crashed and its dead mount is
-	 * still there, with this id and connection; see
-	 * mount_release_stale(). */
+	/* Where the kernel has it, read after mounting. */
+	struct kernel_mount kernel;
+	/* The process of an isolated mount crashed and its dead mount,
+	 * `stale`, is still there; see mount_release_stale(). */
 	atomic_bool stale_left;
-	int stale_mount_id;
-	unsigned stale_connection;
-	uint64_t stale_unique_id;
-
-	/* Where the kernel has it, read from mountinfo after mounting. */
-	int mount_id;
-	unsigned fuse_connection;
-	uint64_t unique_mount_id; /* never reused (Linux 6.8+); 0 unknown */
+	struct kernel_mount stale;
 
 	/* Called from the mount's thread when setup has finished (error 0:
 	 * serving; else a negative errno), and when the loop returns without
