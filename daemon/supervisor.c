@@ -608,6 +608,7 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	unsigned added = 0, removed = 0, changed = 0, kept = 0;
 	const char *refused = NULL;
 	GString *failed;
+	int status;
 
 	if (!load_new_plugins(supervisor, fresh, plugins, &refused)) {
 		log_error(refused, "the new configuration of this mount cannot "
@@ -688,16 +689,16 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 		 "configuration reloaded: %u added, %u removed, %u changed, "
 		 "%u unchanged",
 		 added, removed, changed, kept);
+	status = 0;
 	if (failed->len) {
 		*message = g_strdup_printf(
 			"configuration reloaded, but not serving: %s (see the "
 			"daemon's log)",
 			failed->str);
-		g_string_free(failed, TRUE);
-		return -EIO;
+		status = -EIO;
 	}
 	g_string_free(failed, TRUE);
-	return 0;
+	return status;
 }
 
 void supervisor_check_mount_table(struct supervisor *supervisor)
