@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <json-glib/json-glib.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,7 +43,7 @@ struct control {
 	control_reload_function reload;
 	void *reload_data;
 	int64_t started; /* g_get_monotonic_time() */
-	GMutex calls_lock;
+	pthread_mutex_t calls_lock;
 	unsigned calls_queued; /* handed to the main thread, not yet run */
 	bool stopping;         /* set by control_stop(): no more calls */
 };
@@ -53,8 +54,8 @@ struct call {
 	const struct control_request *request;
 	int result;
 	char *message;
-	GMutex lock;
-	GCond done;
+	pthread_mutex_t lock;
+	pthread_cond_t done;
 	bool finished;
 };
 
@@ -98,21 +99,21 @@ static gboolean run_call(gpointer data)
 	struct control *control = call->control;
 	bool stopping;
 
-	g_mutex_lock(&control->calls_lock);
+	pthread_mutex_lock(&control->calls_lock);
 	stopping = control->stopping;
-	g_mutex_unlock(&control->calls_lock);
+	pthread_mutex_unlock(&control->calls_lock);
 	call->result = stopping ? -ESHUTDOWN
 				: perform(control, call->request,
 					  &call->message);
 
-	g_mutex_lock(&control->calls_lock);
+	pthread_mutex_lock(&control->calls_lock);
 	control->calls_queued--;
-	g_mutex_unlock(&control->calls_lock);
+	pthread_mutex_unlock(&control->calls_lock);
 	/* The call lives on the requesting thread's stack: last touch. */
-	g_mutex_lock(&call->lock);
+	pthread_mutex_lock(&call->lock);
 	call->finished = true;
-	g_cond_signal(&call->done);
-	g_mutex_unlock(&call->lock);
+	pthread_cond_signal(&call->done);
+	pthread_mutex_unlock(&call->lock);
 	return G_SOURCE_REMOVE;
 }
 
@@ -120,23 +121,23 @@ static void run_in_main_thread(struct call *call)
 {
 	struct control *control = call->control;
 
-	g_mutex_lock(&control->calls_lock);
+	pthread_mutex_lock(&control->calls_lock);
 	if (control->stopping) {
-		g_mutex_unlock(&control->calls_lock);
+		pthread_mutex_unlock(&control->calls_lock);
 		call->result = -ESHUTDOWN;
 		return;
 	}
 	control->calls_queued++;
-	g_mutex_init(&call->lock);
-	g_cond_init(&call->done);
+	pthread_mutex_init(&call->lock, NULL);
+	pthread_cond_init(&call->done, NULL);
 	g_idle_add(run_call, call);
-	g_mutex_unlock(&control->calls_lock);
-	g_mutex_lock(&call->lock);
+	pthread_mutex_unlock(&control->calls_lock);
+	pthread_mutex_lock(&call->lock);
 	while (!call->finished)
-		g_cond_wait(&call->done, &call->lock);
-	g_mutex_unlock(&call->lock);
-	g_cond_clear(&call->done);
-	g_mutex_clear(&call->lock);
+		pthread_cond_wait(&call->done, &call->lock);
+	pthread_mutex_unlock(&call->lock);
+	pthread_cond_destroy(&call->done);
+	pthread_mutex_destroy(&call->lock);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *connection,
@@ -615,7 +616,7 @@ struct control *control_start(const char *path, const char *group,
 	control->reload = reload;
 	control->reload_data = data;
 	control->started = g_get_monotonic_time();
-	g_mutex_init(&control->calls_lock);
+	pthread_mutex_init(&control->calls_lock, NULL);
 	/* epoll or poll, not select(), which cannot take the descriptors
 	 * past 1024 that the daemon's raised open file limit allows. */
 	control->http = MHD_start_daemon(
@@ -627,7 +628,7 @@ struct control *control_start(const char *path, const char *group,
 		log_error(NULL, "cannot serve control socket %s", path);
 		close(fd);
 		unlink(path);
-		g_mutex_clear(&control->calls_lock);
+		pthread_mutex_destroy(&control->calls_lock);
 		g_free(control->path);
 		g_free(control);
 		return NULL;
@@ -643,15 +644,15 @@ static void finish_queued_calls(struct control *control)
 {
 	unsigned queued;
 
-	g_mutex_lock(&control->calls_lock);
+	pthread_mutex_lock(&control->calls_lock);
 	control->stopping = true;
 	queued = control->calls_queued;
-	g_mutex_unlock(&control->calls_lock);
+	pthread_mutex_unlock(&control->calls_lock);
 	while (queued > 0) {
 		g_main_context_iteration(NULL, TRUE);
-		g_mutex_lock(&control->calls_lock);
+		pthread_mutex_lock(&control->calls_lock);
 		queued = control->calls_queued;
-		g_mutex_unlock(&control->calls_lock);
+		pthread_mutex_unlock(&control->calls_lock);
 	}
 }
 
@@ -662,7 +663,7 @@ void control_stop(struct control *control)
 	finish_queued_calls(control);
 	MHD_stop_daemon(control->http);
 	unlink(control->path);
-	g_mutex_clear(&control->calls_lock);
+	pthread_mutex_destroy(&control->calls_lock);
 	g_free(control->path);
 	g_free(control);
 }

@@ -11,6 +11,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "config.h"
@@ -39,7 +40,7 @@ struct supervisor {
 	struct config *config;
 	unsigned hang_check;
 	unsigned next_mount_id;
-	GMutex lock;       /* guards the array, not the mounts */
+	pthread_mutex_t lock;       /* guards the array, not the mounts */
 	GPtrArray *mounts; /* struct mount *, in config order */
 	void (*on_change)(void *data); /* see supervisor_on_change() */
 	void *on_change_data;
@@ -97,7 +98,7 @@ struct supervisor *supervisor_new(struct config *config)
 	struct supervisor *supervisor = g_new0(struct supervisor, 1);
 
 	supervisor->config = config;
-	g_mutex_init(&supervisor->lock);
+	pthread_mutex_init(&supervisor->lock, NULL);
 	supervisor->mounts = g_ptr_array_new();
 	supervisor->hang_check =
 		g_timeout_add_seconds(HANG_CHECK_SECONDS, check_hangs, supervisor);
@@ -108,7 +109,7 @@ void supervisor_free(struct supervisor *supervisor)
 {
 	g_source_remove(supervisor->hang_check);
 	g_ptr_array_unref(supervisor->mounts);
-	g_mutex_clear(&supervisor->lock);
+	pthread_mutex_destroy(&supervisor->lock);
 	config_free(supervisor->config);
 	g_free(supervisor);
 }
@@ -120,13 +121,13 @@ const struct config *supervisor_config(const struct supervisor *supervisor)
 
 GPtrArray *supervisor_lock(struct supervisor *supervisor)
 {
-	g_mutex_lock(&supervisor->lock);
+	pthread_mutex_lock(&supervisor->lock);
 	return supervisor->mounts;
 }
 
 void supervisor_unlock(struct supervisor *supervisor)
 {
-	g_mutex_unlock(&supervisor->lock);
+	pthread_mutex_unlock(&supervisor->lock);
 }
 
 static int stop_timeout_ms(const struct supervisor *supervisor)
@@ -416,7 +417,7 @@ bool supervisor_start(struct supervisor *supervisor)
 
 	warn_about_leftovers(config);
 
-	g_mutex_lock(&supervisor->lock);
+	pthread_mutex_lock(&supervisor->lock);
 	for (guint i = 0; i < config->mounts->len; i++)
 		g_ptr_array_add(supervisor->mounts,
 				create_mount(supervisor,
@@ -424,7 +425,7 @@ bool supervisor_start(struct supervisor *supervisor)
 					     daemon_load_plugin(
 						     config,
 						     config->mounts->pdata[i])));
-	g_mutex_unlock(&supervisor->lock);
+	pthread_mutex_unlock(&supervisor->lock);
 	return start_and_wait(supervisor, supervisor->mounts, true, NULL);
 }
 
@@ -473,10 +474,10 @@ void supervisor_stop(struct supervisor *supervisor,
 {
 	GPtrArray *mounts;
 
-	g_mutex_lock(&supervisor->lock);
+	pthread_mutex_lock(&supervisor->lock);
 	mounts = supervisor->mounts;
 	supervisor->mounts = g_ptr_array_new();
-	g_mutex_unlock(&supervisor->lock);
+	pthread_mutex_unlock(&supervisor->lock);
 
 	stop_mounts(mounts, stop_timeout_ms(supervisor), progress, data);
 	for (guint i = 0; i < mounts->len; i++)
@@ -489,9 +490,9 @@ static void remove_mount(struct supervisor *supervisor, struct mount *mount)
 {
 	GPtrArray *one = g_ptr_array_new();
 
-	g_mutex_lock(&supervisor->lock);
+	pthread_mutex_lock(&supervisor->lock);
 	g_ptr_array_remove(supervisor->mounts, mount);
-	g_mutex_unlock(&supervisor->lock);
+	pthread_mutex_unlock(&supervisor->lock);
 	g_ptr_array_add(one, mount);
 	stop_mounts(one, stop_timeout_ms(supervisor), NULL, NULL);
 	g_ptr_array_unref(one);
@@ -674,10 +675,10 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	}
 	g_free(plugins);
 
-	g_mutex_lock(&supervisor->lock);
+	pthread_mutex_lock(&supervisor->lock);
 	g_ptr_array_unref(supervisor->mounts);
 	supervisor->mounts = result;
-	g_mutex_unlock(&supervisor->lock);
+	pthread_mutex_unlock(&supervisor->lock);
 	/* A running daemon does not stop for a required mount that fails
 	 * on reload: it is reported, and restarted per its policy. */
 	failed = g_string_new(NULL);
