@@ -35,10 +35,14 @@ OPTFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror
 # SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer, in a build
 # directory of their own; any undefined behaviour aborts.
+# SANITIZE=thread: ThreadSanitizer, likewise; the first data race aborts.
 ifeq ($(SANITIZE),1)
 BUILD := build-sanitize
 OPTFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
+else ifeq ($(SANITIZE),thread)
+BUILD := build-tsan
+OPTFLAGS += -fsanitize=thread -fno-omit-frame-pointer
 else
 BUILD := build
 endif
@@ -156,5 +160,6 @@ install: all
 	    > $(DESTDIR)$(SYSCONFDIR)/fusehost.conf; \
 	fi
 
+# Every build directory, sanitized or not.
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-sanitize build-tsan

@@ -24,6 +24,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#ifdef __SANITIZE_THREAD__
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 /* getpwnam_r() and friends only hint at the buffer they need; no sane
  * entry needs more than this. */
@@ -195,7 +198,14 @@ static long thread_count(void)
 
 static int require_single_thread(char **error)
 {
-	long threads = thread_count();
+	long threads;
+
+#ifdef __SANITIZE_THREAD__
+	/* ThreadSanitizer runs a thread of its own in every process that
+	 * has started one; this is its hook for sandboxes, which stops it. */
+	__sanitizer_sandbox_on_notify(NULL);
+#endif
+	threads = thread_count();
 
 	if (threads == 1)
 		return 0;

@@ -111,8 +111,9 @@ char *test_scrape_metrics(int port);
 double test_metric_value(const char *text, const char *series);
 
 /* Whether the programs under test are built with the sanitizers
- * (FUSEHOST_SANITIZE=1, set by `make check SANITIZE=1`): valgrind cannot
- * run them, and AddressSanitizer's quarantine makes memory grow. */
+ * (FUSEHOST_SANITIZE=1 or thread, set by `make check SANITIZE=...`):
+ * valgrind cannot run them, and the sanitizers' bookkeeping makes memory
+ * grow. */
 bool test_sanitized(void);
 
 /* Run a shell command; returns its exit status (or 128+signal). */
