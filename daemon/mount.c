@@ -310,18 +310,6 @@ static bool in_table(const struct mount *mount, GPtrArray *entries)
 	       strcmp(entry->mountpoint, mount->config->mountpoint) == 0;
 }
 
-bool mount_still_mounted(const struct mount *mount)
-{
-	GPtrArray *entries = mountinfo_read();
-	bool mounted;
-
-	if (!entries)
-		return false;
-	mounted = in_table(mount, entries);
-	g_ptr_array_unref(entries);
-	return mounted;
-}
-
 bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table)
 {
 	GPtrArray *fresh;
@@ -329,9 +317,9 @@ bool mount_still_mounted_in(const struct mount *mount, GPtrArray *table)
 
 	if (in_table(mount, table))
 		return true;
-	/* Unlike mount_still_mounted (asked before unmounting, where "no"
-	 * is the safe answer), a table that cannot be read is no reason to
-	 * call a mount gone. */
+	/* Unlike on_top() (asked before unmounting, where "no" is the safe
+	 * answer), a table that cannot be read is no reason to call a mount
+	 * gone. */
 	fresh = mountinfo_read();
 	if (!fresh)
 		return true;
@@ -538,10 +526,20 @@ static int mount_setup(struct mount *mount)
 	if (result < 0)
 		return result;
 
+	/* The plugin may have taken its time to open, and the mount been
+	 * stopped (unmounted, removed by a reload, the daemon stopping)
+	 * meanwhile: then it must not appear at all. */
 	pthread_mutex_lock(&table_lock);
-	result = mount_kernel_locked(mount, mount->fuse);
+	if (atomic_load(&mount->stopping))
+		result = -ECANCELED;
+	else
+		result = mount_kernel_locked(mount, mount->fuse);
 	pthread_mutex_unlock(&table_lock);
 
+	if (result == -ECANCELED)
+		log_info(config->name, "not mounted: stopped while plugin %s "
+				       "was opening",
+			 mount_plugin_name(mount));
 	if (result < 0)
 		mount_session_close(mount);
 	return result;
@@ -564,10 +562,31 @@ static void log_loop_failure(const struct mount *mount, int result)
 		  strerror(result < 0 ? -result : result));
 }
 
+/* Whether our kernel mount is the one on top at the mountpoint: there,
+ * and nothing mounted over it since. */
+static bool on_top(const struct mount *mount)
+{
+	GPtrArray *entries = mountinfo_read();
+	const struct mountinfo_entry *top;
+	bool ours;
+
+	if (!entries)
+		return false;
+	top = mountinfo_find_top(entries, mount->config->mountpoint);
+	ours = top && top->mount_id == mount->kernel.id &&
+	       top->minor == mount->kernel.connection;
+	g_ptr_array_unref(entries);
+	return ours;
+}
+
 static void mount_teardown(struct mount *mount)
 {
+	/* fuse_unmount() detaches whatever is on top of the mountpoint:
+	 * only ours may go that way (it also frees libfuse's copy of the
+	 * path).  Covered, moved or already gone, it is left to
+	 * detach_locked(), which takes nobody else's mount. */
 	pthread_mutex_lock(&table_lock);
-	if (mount_still_mounted(mount))
+	if (on_top(mount))
 		fuse_unmount(mount->fuse);
 	else
 		detach_locked(mount, &mount->kernel);
@@ -679,6 +698,19 @@ static bool serve(struct mount *mount, bool *crashed)
 	return lost;
 }
 
+/* The thread's last step.  Nobody joins the thread of an abandoned mount
+ * (see mount_wait_stopped_by): if the plugin lets it go after all, it is
+ * reclaimed when it ends. */
+static void thread_finished(struct mount *mount)
+{
+	pthread_mutex_lock(&mount->lock);
+	mount->thread_done = true;
+	pthread_cond_broadcast(&mount->changed);
+	if (mount->abandoned)
+		pthread_detach(pthread_self());
+	pthread_mutex_unlock(&mount->lock);
+}
+
 static void *mount_thread(void *data)
 {
 	struct mount *mount = data;
@@ -693,6 +725,7 @@ static void *mount_thread(void *data)
 		set_state(mount, MOUNT_FAILED, result);
 		if (mount->on_started)
 			mount->on_started(mount, result, mount->callback_data);
+		thread_finished(mount);
 		return NULL;
 	}
 	log_info(mount->config->name, "serving plugin %s at %s%s",
@@ -716,6 +749,7 @@ static void *mount_thread(void *data)
 	set_state(mount, MOUNT_STOPPED, 0);
 	if (lost && mount->on_lost)
 		mount->on_lost(mount, mount->callback_data);
+	thread_finished(mount);
 	return NULL;
 }
 
@@ -727,6 +761,7 @@ int mount_start(struct mount *mount)
 		return mount->abandoned ? -EBUSY : -EINVAL;
 	atomic_store(&mount->stopping, false);
 	atomic_store(&mount->loop_returned, false);
+	mount->thread_done = false;
 	/* What an earlier run mounted is gone; forget it, or a stop before
 	 * this run has mounted would abort whatever connection now has that
 	 * number (another mount's, maybe another process's).  No thread of
@@ -764,7 +799,7 @@ int mount_wait_started(struct mount *mount)
 	error = mount->start_error;
 	pthread_mutex_unlock(&mount->lock);
 
-	if (error < 0 && mount->thread_running) {
+	if (error < 0 && mount->thread_running && !mount->abandoned) {
 		pthread_join(mount->thread, NULL);
 		mount->thread_running = false;
 	}
@@ -890,6 +925,55 @@ bool mount_wake(struct mount *mount)
 	return returned;
 }
 
+bool mount_thread_finished(struct mount *mount)
+{
+	bool done;
+
+	pthread_mutex_lock(&mount->lock);
+	done = mount->thread_done;
+	pthread_mutex_unlock(&mount->lock);
+	return done;
+}
+
+/* Give up on a mount whose thread is stuck in plugin code, unless the
+ * thread has just finished after all: it stays stopped, and is never
+ * started, joined or freed again.  Returns whether it was abandoned. */
+static bool abandon(struct mount *mount)
+{
+	bool abandoned;
+
+	pthread_mutex_lock(&mount->lock);
+	abandoned = !mount->thread_done;
+	if (abandoned) {
+		mount->abandoned = true;
+		mount->state = MOUNT_STOPPED;
+	}
+	pthread_mutex_unlock(&mount->lock);
+	return abandoned;
+}
+
+/* Wait until the thread has torn the mount down (the plugin's destroy
+ * and close have returned), until `deadline_ms`. */
+static bool wait_thread_done(struct mount *mount, int64_t deadline_ms)
+{
+	struct timespec deadline = cond_deadline(deadline_ms);
+	bool done;
+
+	pthread_mutex_lock(&mount->lock);
+	while (!mount->thread_done &&
+	       pthread_cond_timedwait(&mount->changed, &mount->lock,
+				      &deadline) != ETIMEDOUT)
+		;
+	done = mount->thread_done;
+	pthread_mutex_unlock(&mount->lock);
+	return done;
+}
+
+static int64_t grace_deadline_ms(void)
+{
+	return g_get_monotonic_time() / 1000 + ABORT_GRACE_MS;
+}
+
 bool mount_wait_stopped(struct mount *mount, int timeout_ms)
 {
 	return mount_wait_stopped_by(
@@ -899,49 +983,64 @@ bool mount_wait_stopped(struct mount *mount, int timeout_ms)
 bool mount_wait_stopped_by(struct mount *mount, int64_t deadline_ms,
 			   int timeout_ms)
 {
+	const char *name = mount->config->name;
+	const char *plugin = mount_plugin_name(mount);
+
 	if (mount->abandoned)
 		return false;
 	if (!mount->thread_running)
 		return true;
 
-	if (!wake_until_returned(mount, deadline_ms)) {
-		log_warning(mount->config->name,
+	if (!wake_until_returned(mount, deadline_ms) && !isolated(mount) &&
+	    mount_get_state(mount) == MOUNT_STARTING && abandon(mount)) {
+		log_error(name,
+			  "plugin %s has not finished opening within %d ms: "
+			  "the mount will not be mounted, and its thread is "
+			  "abandoned (restart fusehostd to reclaim it)",
+			  plugin, timeout_ms);
+		return false;
+	}
+	if (!atomic_load(&mount->loop_returned)) {
+		log_warning(name,
 			    "did not stop within %d ms (an operation is stuck "
 			    "in plugin %s): aborting its FUSE connection",
-			    timeout_ms, mount_plugin_name(mount));
+			    timeout_ms, plugin);
 		abort_connection(mount);
-		if (isolated(mount) &&
-		    !wake_until_returned(mount, g_get_monotonic_time() / 1000 +
-							ABORT_GRACE_MS)) {
-			/* A process, unlike a thread, can be made to end. */
-			log_error(mount->config->name,
-				  "plugin %s is stuck in an operation: killing "
-				  "the process that serves the mount",
-				  mount_plugin_name(mount));
-			pthread_mutex_lock(&mount->lock);
-			if (mount->child > 0)
-				kill(mount->child, SIGKILL);
-			pthread_mutex_unlock(&mount->lock);
-			wake_until_returned(mount, INT64_MAX);
-		} else if (!wake_until_returned(mount,
-					       g_get_monotonic_time() / 1000 +
-						       ABORT_GRACE_MS)) {
-			pthread_mutex_lock(&table_lock);
-			if (mount_still_mounted(mount))
-				umount2(mount->config->mountpoint,
-					MNT_DETACH);
-			pthread_mutex_unlock(&table_lock);
-			log_error(mount->config->name,
-				  "plugin %s is stuck in an operation: the "
-				  "mount is detached and its thread abandoned "
-				  "(restart fusehostd to reclaim them)",
-				  mount_plugin_name(mount));
-			pthread_mutex_lock(&mount->lock);
-			mount->abandoned = true;
-			mount->state = MOUNT_STOPPED;
-			pthread_mutex_unlock(&mount->lock);
-			return false;
-		}
+	}
+	if (!atomic_load(&mount->loop_returned) && isolated(mount) &&
+	    !wake_until_returned(mount, grace_deadline_ms())) {
+		/* A process, unlike a thread, can be made to end. */
+		log_error(name,
+			  "plugin %s is stuck in an operation: killing the "
+			  "process that serves the mount",
+			  plugin);
+		pthread_mutex_lock(&mount->lock);
+		if (mount->child > 0)
+			kill(mount->child, SIGKILL);
+		pthread_mutex_unlock(&mount->lock);
+	}
+	if (!wake_until_returned(mount, grace_deadline_ms()) &&
+	    abandon(mount)) {
+		pthread_mutex_lock(&table_lock);
+		detach_locked(mount, &mount->kernel);
+		pthread_mutex_unlock(&table_lock);
+		log_error(name,
+			  "plugin %s is stuck in an operation: the mount is "
+			  "detached and its %s abandoned (restart fusehostd to "
+			  "reclaim them)",
+			  plugin, isolated(mount) ? "unkillable process" : "thread");
+		return false;
+	}
+	/* The loop is over; the thread still unmounts and runs the
+	 * plugin's destroy and close, which are bound by the same time. */
+	if (!wait_thread_done(mount, MAX(deadline_ms, grace_deadline_ms())) &&
+	    abandon(mount)) {
+		log_error(name,
+			  "plugin %s has not finished closing within %d ms: "
+			  "its thread is abandoned (restart fusehostd to "
+			  "reclaim it)",
+			  plugin, timeout_ms);
+		return false;
 	}
 	pthread_join(mount->thread, NULL);
 	mount->thread_running = false;

@@ -69,6 +69,7 @@ struct mount {
 	atomic_bool stopping;      /* the daemon asked it to stop */
 	bool abandoned;            /* stuck in its plugin; see mount_wait_stopped */
 	atomic_bool loop_returned; /* the libfuse loop is over */
+	bool thread_done;          /* under lock: about to end, mount torn down */
 	/* Where the kernel has it, read after mounting. */
 	struct kernel_mount kernel;
 	/* The process of an isolated mount crashed and its dead mount,
@@ -171,11 +172,12 @@ bool mount_wait_stopped(struct mount *mount, int timeout_ms);
 bool mount_wait_stopped_by(struct mount *mount, int64_t deadline_ms,
 			   int timeout_ms);
 
-/* Whether this very mount (same mount id and connection) is still in the
- * mount table. */
-bool mount_still_mounted(const struct mount *mount);
+/* Whether the mount's thread has finished its work: torn the mount down
+ * or given up starting it.  It may still be ending. */
+bool mount_thread_finished(struct mount *mount);
 
-/* The same, looked up first in `table`: read once (mountinfo_read) for
+/* Whether this very mount (same mount id and connection) is still in the
+ * mount table, looked up first in `table`: read once (mountinfo_read) for
  * many mounts, before their states were.  A mount missing from it may have
  * been made since, so only a fresh read says that it is gone; if that read
  * fails, the mount counts as still mounted. */

@@ -42,6 +42,9 @@ struct supervisor {
 	unsigned next_mount_id;
 	pthread_mutex_t lock;       /* guards the array, not the mounts */
 	GPtrArray *mounts; /* struct mount *, in config order */
+	/* Mounts given up with their threads stuck in plugin code (see
+	 * free_mount()); main thread only. */
+	GPtrArray *abandoned;
 	void (*on_change)(void *data); /* see supervisor_on_change() */
 	void *on_change_data;
 };
@@ -100,6 +103,7 @@ struct supervisor *supervisor_new(struct config *config)
 	supervisor->config = config;
 	pthread_mutex_init(&supervisor->lock, NULL);
 	supervisor->mounts = g_ptr_array_new();
+	supervisor->abandoned = g_ptr_array_new();
 	supervisor->hang_check =
 		g_timeout_add_seconds(HANG_CHECK_SECONDS, check_hangs, supervisor);
 	return supervisor;
@@ -109,6 +113,11 @@ void supervisor_free(struct supervisor *supervisor)
 {
 	g_source_remove(supervisor->hang_check);
 	g_ptr_array_unref(supervisor->mounts);
+	/* Those whose plugin has let their thread go after all. */
+	for (guint i = 0; i < supervisor->abandoned->len; i++)
+		if (mount_thread_finished(supervisor->abandoned->pdata[i]))
+			mount_free(supervisor->abandoned->pdata[i]);
+	g_ptr_array_unref(supervisor->abandoned);
 	pthread_mutex_destroy(&supervisor->lock);
 	config_free(supervisor->config);
 	g_free(supervisor);
@@ -461,11 +470,14 @@ static void stop_mounts(GPtrArray *mounts, int timeout_ms,
 	}
 }
 
-/* A mount abandoned with its thread stuck in plugin code is never freed:
- * the thread still uses it, and the plugin's code must stay loaded. */
-static void free_mount(struct mount *mount)
+/* A mount abandoned with its thread stuck in plugin code is not freed
+ * while that thread may still use it, and the plugin's code must stay
+ * loaded as long. */
+static void free_mount(struct supervisor *supervisor, struct mount *mount)
 {
-	if (!mount->abandoned)
+	if (mount->abandoned)
+		g_ptr_array_add(supervisor->abandoned, mount);
+	else
 		mount_free(mount);
 }
 
@@ -481,7 +493,7 @@ void supervisor_stop(struct supervisor *supervisor,
 
 	stop_mounts(mounts, stop_timeout_ms(supervisor), progress, data);
 	for (guint i = 0; i < mounts->len; i++)
-		free_mount(mounts->pdata[i]);
+		free_mount(supervisor, mounts->pdata[i]);
 	g_ptr_array_unref(mounts);
 }
 
@@ -496,7 +508,7 @@ static void remove_mount(struct supervisor *supervisor, struct mount *mount)
 	g_ptr_array_add(one, mount);
 	stop_mounts(one, stop_timeout_ms(supervisor), NULL, NULL);
 	g_ptr_array_unref(one);
-	free_mount(mount);
+	free_mount(supervisor, mount);
 }
 
 /* Settings that apply without remounting, copied into the mount's own

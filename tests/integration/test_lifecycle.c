@@ -158,6 +158,116 @@ static void test_mount_over_another_filesystem_warns(void **state)
 	g_free(mountpoint);
 }
 
+/* Something mounted over a serving mount stays when the mount stops:
+ * unmounting takes whatever is on top, and that is not the daemon's. */
+static void test_stop_leaves_what_covers_the_mount(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	const char *const expected[] = { "another filesystem has been "
+					 "mounted over it",
+					 NULL };
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+	char *marker = test_path(mountpoint, "on-top");
+
+	assert_int_equal(mount("cover", mountpoint, "tmpfs", 0, "size=1M"),
+			 0);
+	test_write_file(marker, "tmpfs\n");
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_logged(daemon, "is left mounted: another filesystem "
+					"has been mounted over it");
+	assert_true(g_file_test(marker, G_FILE_TEST_EXISTS));
+	assert_int_equal(umount(mountpoint), 0);
+	/* What is left underneath is the daemon's dead mount. */
+	assert_int_equal(umount2(mountpoint, MNT_DETACH), 0);
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(marker);
+	g_free(mountpoint);
+}
+
+/* Stopping is bound by stop-timeout-sec, the plugin's close included:
+ * a close that takes longer is given up, and the daemon exits. */
+static void test_slow_close_does_not_hold_up_the_stop(void **state)
+{
+	struct fixture *fixture = *state;
+	char *slow = test_subdir(fixture->dir, "slow");
+	char *flag = test_path(fixture->dir, "slow-close");
+	char *plugin = test_plugin_path("misbehave");
+	char *config = g_strdup_printf(
+		"[daemon]\nstop-timeout-sec = 1\n"
+		"[mount slow]\nplugin = %s\nmountpoint = %s\n"
+		"sleep-ms = 30000\nclose-sleep-file = %s\n",
+		plugin, slow, flag);
+	const char *const expected[] = { "has not finished closing", NULL };
+	struct fusehostd *daemon;
+
+	test_write_file(fixture->config, config);
+	daemon = start_and_wait(fixture, slow);
+	test_write_file(flag, "");
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_logged(daemon, "error: slow: plugin misbehave has not "
+					"finished closing within 1000 ms");
+	/* Unmounted before the plugin was closed. */
+	assert_false(is_fuse_mounted(slow));
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(config);
+	g_free(plugin);
+	g_free(flag);
+	g_free(slow);
+}
+
+/* A mount removed by a reload while its plugin is still opening never
+ * appears, even once the plugin has opened, and its thread, given up
+ * meanwhile, is reclaimed. */
+static void test_mount_removed_while_opening_never_appears(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	char *hello_group = test_read_file(fixture->config);
+	char *slow = test_subdir(fixture->dir, "slow");
+	char *flag = test_path(fixture->dir, "slow-open");
+	char *plugin = test_plugin_path("misbehave");
+	/* A second to stop in, before the plugin has opened. */
+	char *without = g_strdup_printf("[daemon]\nstop-timeout-sec = 1\n%s",
+					hello_group);
+	char *with = g_strdup_printf(
+		"%s[mount slow]\nplugin = %s\nmountpoint = %s\n"
+		"sleep-ms = 7000\nopen-sleep-file = %s\n",
+		without, plugin, slow, flag);
+	const char *const expected[] = { "still starting after",
+					 "has not finished opening", NULL };
+	struct fusehostd *daemon;
+
+	test_write_file(fixture->config, without);
+	daemon = start_and_wait(fixture, mountpoint);
+	test_write_file(flag, "");
+	test_write_file(fixture->config, with);
+	kill(daemon->pid, SIGHUP);
+	assert_true(fusehostd_wait_for_log(daemon, "slow: still starting after",
+					   START_TIMEOUT_MS));
+	test_write_file(fixture->config, without);
+	kill(daemon->pid, SIGHUP);
+	assert_true(fusehostd_wait_for_log(daemon, "slow: not mounted: stopped "
+						   "while plugin misbehave "
+						   "was opening",
+					   START_TIMEOUT_MS));
+	fusehostd_assert_logged(daemon, "error: slow: plugin misbehave has not "
+					"finished opening within 1000 ms");
+	assert_false(is_fuse_mounted(slow));
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(with);
+	g_free(without);
+	g_free(plugin);
+	g_free(flag);
+	g_free(slow);
+	g_free(hello_group);
+	g_free(mountpoint);
+}
+
 /* With isolation = thread a plugin that crashes takes fusehostd down, as
  * documented; its last words name the mount and the operation. */
 static void test_thread_crash_names_mount_and_operation(void **state)
@@ -231,7 +341,7 @@ static void test_open_file_limit_raised(void **state)
 
 /* A stop while a restart is still opening the plugin: the connection of
  * the earlier run is gone, and no connection is aborted in its place (its
- * number may belong to another mount by then). */
+ * number may belong to another mount by then); the start is given up. */
 static void test_stop_while_restarting(void **state)
 {
 	struct fixture *fixture = *state;
@@ -245,9 +355,7 @@ static void test_stop_while_restarting(void **state)
 		"open-sleep-file = %s\n",
 		plugin, mountpoint, flag);
 	const char *const expected[] = { "unmounted from outside",
-					 "did not stop within",
-					 "not mounted yet",
-					 "is stuck in an operation", NULL };
+					 "has not finished opening", NULL };
 	struct fusehostd *daemon;
 
 	test_write_file(fixture->config, config);
@@ -257,7 +365,8 @@ static void test_stop_while_restarting(void **state)
 	assert_true(fusehostd_wait_for_log(daemon, "restarting (attempt 1)",
 					   START_TIMEOUT_MS));
 	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
-	fusehostd_assert_logged(daemon, "not mounted yet");
+	fusehostd_assert_logged(daemon, "slow: plugin misbehave has not "
+					"finished opening within 1000 ms");
 	fusehostd_assert_log_clean(daemon, expected);
 	fusehostd_free(daemon);
 	g_free(config);
@@ -790,6 +899,15 @@ int main(void)
 			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_mount_over_another_filesystem_warns,
+			fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stop_leaves_what_covers_the_mount, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_mount_removed_while_opening_never_appears,
+			fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_slow_close_does_not_hold_up_the_stop,
 			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_mount_recovered,
 						fixture_setup, fixture_teardown),

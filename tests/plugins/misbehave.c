@@ -22,7 +22,8 @@
  *               fusehost_log(NULL, ...), then says ENOENT
  *
  * With the `open-sleep-file` option, opening the filesystem (mounting it)
- * takes `sleep-ms` while that file exists.
+ * takes `sleep-ms` while that file exists; with `close-sleep-file`,
+ * closing it (after unmounting) does.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -38,6 +39,7 @@
 
 struct misbehave {
 	long sleep_ms;
+	char *close_sleep_file;
 };
 
 /* Signals (the daemon's wake-ups) do not cut it short. */
@@ -67,8 +69,25 @@ static int misbehave_open_instance(struct fusehost_mount *mount,
 	open_sleep_file = fusehost_option_string(mount, "open-sleep-file");
 	if (*open_sleep_file && access(open_sleep_file, F_OK) == 0)
 		nap_ms(state->sleep_ms);
+	state->close_sleep_file =
+		strdup(fusehost_option_string(mount, "close-sleep-file"));
+	if (!state->close_sleep_file) {
+		free(state);
+		return -ENOMEM;
+	}
 	*instance = state;
 	return 0;
+}
+
+static void misbehave_close_instance(void *instance)
+{
+	struct misbehave *state = instance;
+
+	if (*state->close_sleep_file &&
+	    access(state->close_sleep_file, F_OK) == 0)
+		nap_ms(state->sleep_ms);
+	free(state->close_sleep_file);
+	free(state);
 }
 
 static int misbehave_getattr(const char *path, struct stat *st,
@@ -274,6 +293,10 @@ static const struct fusehost_option misbehave_options[] = {
 	  .help = "while this file exists, opening the filesystem takes "
 		  "sleep-ms",
 	  .default_value = "" },
+	{ .name = "close-sleep-file",
+	  .help = "while this file exists, closing the filesystem takes "
+		  "sleep-ms",
+	  .default_value = "" },
 	{ 0 },
 };
 
@@ -283,7 +306,7 @@ static struct fusehost_plugin misbehave_plugin = {
 	.thread_model = FUSEHOST_THREAD_MODEL_PARALLEL,
 	.options = misbehave_options,
 	.open = misbehave_open_instance,
-	.close = free,
+	.close = misbehave_close_instance,
 	.operations = &misbehave_operations,
 };
 
