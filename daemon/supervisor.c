@@ -497,18 +497,17 @@ void supervisor_stop(struct supervisor *supervisor,
 	g_ptr_array_unref(mounts);
 }
 
-/* Stop one mount and forget it. */
-static void remove_mount(struct supervisor *supervisor, struct mount *mount)
+/* Stop `mounts` (all at once, so that stuck ones do not add up their
+ * timeouts) and forget them. */
+static void remove_mounts(struct supervisor *supervisor, GPtrArray *mounts)
 {
-	GPtrArray *one = g_ptr_array_new();
-
 	pthread_mutex_lock(&supervisor->lock);
-	g_ptr_array_remove(supervisor->mounts, mount);
+	for (guint i = 0; i < mounts->len; i++)
+		g_ptr_array_remove(supervisor->mounts, mounts->pdata[i]);
 	pthread_mutex_unlock(&supervisor->lock);
-	g_ptr_array_add(one, mount);
-	stop_mounts(one, stop_timeout_ms(supervisor), NULL, NULL);
-	g_ptr_array_unref(one);
-	free_mount(supervisor, mount);
+	stop_mounts(mounts, stop_timeout_ms(supervisor), NULL, NULL);
+	for (guint i = 0; i < mounts->len; i++)
+		free_mount(supervisor, mounts->pdata[i]);
 }
 
 /* Settings that apply without remounting, copied into the mount's own
@@ -640,7 +639,8 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	supervisor->config = fresh;
 	log_set_level(fresh->daemon.log_level);
 
-	/* Mounts no longer configured go first, freeing their mountpoints. */
+	/* Mounts no longer configured, and below those whose configuration
+	 * changed: all stopped together. */
 	for (guint i = 0; i < supervisor->mounts->len; i++) {
 		struct mount *mount = supervisor->mounts->pdata[i];
 
@@ -650,7 +650,6 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	for (guint i = 0; i < gone->len; i++) {
 		log_info(((struct mount *)gone->pdata[i])->config->name,
 			 "no longer configured: unmounting");
-		remove_mount(supervisor, gone->pdata[i]);
 		removed++;
 	}
 
@@ -675,7 +674,7 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 				     ? "it could not be started before: "
 				       "trying again"
 				     : "configuration changed: remounting");
-			remove_mount(supervisor, mount);
+			g_ptr_array_add(gone, mount);
 			changed++;
 		} else {
 			added++;
@@ -686,6 +685,9 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 		g_ptr_array_add(fresh_mounts, mount);
 	}
 	g_free(plugins);
+	/* Every mount that goes is stopped before any new one starts, so
+	 * that the mountpoints are free. */
+	remove_mounts(supervisor, gone);
 
 	pthread_mutex_lock(&supervisor->lock);
 	g_ptr_array_unref(supervisor->mounts);
