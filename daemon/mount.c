@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,8 @@
 #define WAKE_INTERVAL_MS 100
 /* After an abort, how long a plugin has to notice before it is given up. */
 #define ABORT_GRACE_MS 1000
+#define FUSECTL_DIR "/sys/fs/fuse/connections"
+#define FUSECTL_SUPER_MAGIC 0x65735543 /* the kernel's fs/fuse/control.c */
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -466,6 +469,7 @@ static void destroy_session(struct mount *mount)
 int mount_session_open(struct mount *mount)
 {
 	const struct mount_config *config = mount->config;
+	struct fuse *fuse;
 	int result;
 
 	result = open_instance(mount);
@@ -473,13 +477,17 @@ int mount_session_open(struct mount *mount)
 		return result;
 
 	if (mount->observed)
-		mount->fuse = new_session(config, mounts_read_only(mount),
-					  &mount->operations, &mount->layer);
+		fuse = new_session(config, mounts_read_only(mount),
+				   &mount->operations, &mount->layer);
 	else
-		mount->fuse = new_session(config, mounts_read_only(mount),
-					  &mount->plugin->operations,
-					  mount->layer.instance);
-	if (!mount->fuse) {
+		fuse = new_session(config, mounts_read_only(mount),
+				   &mount->plugin->operations,
+				   mount->layer.instance);
+	/* mount_request_stop() reads it from another thread. */
+	pthread_mutex_lock(&mount->lock);
+	mount->fuse = fuse;
+	pthread_mutex_unlock(&mount->lock);
+	if (!fuse) {
 		log_refused_options(config);
 		close_instance(mount);
 		return -EINVAL;
@@ -884,6 +892,17 @@ static bool wake_until_returned(struct mount *mount, int64_t deadline_ms)
 	return returned;
 }
 
+/* Whether the fusectl filesystem is mounted where it belongs.  Its
+ * connection's directory may be missing for another reason (the
+ * connection has just ended), and a second fusectl would stack. */
+static bool fusectl_mounted(void)
+{
+	struct statfs fs;
+
+	return statfs(FUSECTL_DIR, &fs) == 0 &&
+	       fs.f_type == FUSECTL_SUPER_MAGIC;
+}
+
 /* Make every request of this connection fail at once, as root can through
  * the fusectl filesystem. */
 static void abort_connection(const struct mount *stuck)
@@ -896,12 +915,13 @@ static void abort_connection(const struct mount *stuck)
 			    "not mounted yet: no FUSE connection to abort");
 		return;
 	}
-	path = g_strdup_printf("/sys/fs/fuse/connections/%u/abort",
+	path = g_strdup_printf(FUSECTL_DIR "/%u/abort",
 			       stuck->kernel.connection);
 
-	if (!g_file_test(path, G_FILE_TEST_EXISTS))
-		mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0,
-		      NULL);
+	if (!fusectl_mounted() &&
+	    mount("fusectl", FUSECTL_DIR, "fusectl", 0, NULL) != 0)
+		log_warning(stuck->config->name, "cannot mount fusectl at %s: %s",
+			    FUSECTL_DIR, strerror(errno));
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1)
 		log_error(stuck->config->name,
