@@ -392,8 +392,8 @@ static void parse_bool_key(const char *value, bool *result, const char *file,
 {
 	if (parse_bool(value, result) < 0)
 		add_error(errors,
-			  "%s: [%s] %s: '%s' is not a boolean (true or "
-			  "false)%s",
+			  "%s: [%s] %s: '%s' is not a boolean (true, false, "
+			  "yes, no, on, off, 1 or 0)%s",
 			  file, group, key, value, comment_hint(value));
 }
 
@@ -654,7 +654,8 @@ static void load_mount_group(struct config *config, GKeyFile *keyfile,
 	if (!is_valid_name(name)) {
 		add_error(errors,
 			  "%s: [%s]: invalid mount name '%s' (use "
-			  "[A-Za-z0-9._-]+, at most 64 characters)",
+			  "[A-Za-z0-9._-]+, at most 64 characters, not . "
+			  "or ..)",
 			  file, group, name);
 		return;
 	}
