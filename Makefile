@@ -73,7 +73,17 @@ PLUGIN_FILES := $(PLUGINS:%=$(BUILD)/plugins/%.so)
 .PHONY: all check demo install clean deps tests bench fuzz stress
 all: $(BUILD)/fusehostd $(BUILD)/fusehostctl $(PLUGIN_FILES)
 
-$(BUILD)/daemon/%.o: daemon/%.c $(HEADERS) | $(BUILD)/daemon
+# The paths compiled in (DAEMON_CFLAGS): this file changes, and what uses
+# them is built again, whenever PREFIX or SYSCONFDIR do, so that
+# `make install PREFIX=...` after a plain `make` installs programs that
+# look where they are installed.
+COMPILED_PATHS := $(SYSCONFDIR)/fusehost.conf $(PLUGINDIR)
+$(BUILD)/compiled-paths: FORCE | $(BUILD)
+	@echo '$(COMPILED_PATHS)' | cmp -s - $@ || \
+	  echo '$(COMPILED_PATHS)' > $@
+.PHONY: FORCE
+
+$(BUILD)/daemon/%.o: daemon/%.c $(HEADERS) $(BUILD)/compiled-paths | $(BUILD)/daemon
 	$(CC) $(DAEMON_CFLAGS) -c $< -o $@
 
 $(BUILD)/fusehostd: $(DAEMON_OBJECTS)
@@ -83,7 +93,7 @@ $(BUILD)/fusehostd: $(DAEMON_OBJECTS)
 CTL_OBJECTS := $(BUILD)/daemon/config.o $(BUILD)/daemon/options.o \
 	$(BUILD)/daemon/trust.o \
 	$(BUILD)/daemon/log.o
-$(BUILD)/fusehostctl: ctl/fusehostctl.c $(CTL_OBJECTS) $(HEADERS)
+$(BUILD)/fusehostctl: ctl/fusehostctl.c $(CTL_OBJECTS) $(HEADERS) $(BUILD)/compiled-paths
 	$(CC) $(DAEMON_CFLAGS) -Idaemon $(filter %.c %.o,$^) -o $@ $(LIBS) \
 	  $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 
@@ -147,9 +157,12 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' conf/fusehost.pc.in \
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/fusehost.pc
-	install -m 644 man/fusehostctl.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 man/fusehost.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 man/fusehostd.8 $(DESTDIR)$(MANDIR)/man8/
+	@# The pages name the default paths; they get this install's.
+	for page in fusehostctl.1 fusehost.conf.5 fusehostd.8; do \
+	  sed -e 's|/usr/local/lib/fusehost/plugins|$(PLUGINDIR)|g' \
+	      -e 's|/etc/fusehost|$(SYSCONFDIR)/fusehost|g' man/$$page \
+	    > $(DESTDIR)$(MANDIR)/man$${page##*.}/$$page; \
+	done
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	  systemd/fusehostd.service.in > $(DESTDIR)$(UNITDIR)/fusehostd.service
 	@# An administrator's config is never overwritten.

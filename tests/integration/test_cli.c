@@ -363,11 +363,22 @@ static void test_install_and_out_of_tree_plugin(void **state)
 				    stage),
 			 0);
 
-	/* Installed at a prefix of its own, the header and the .pc file
-	 * build a plugin exactly as README says. */
-	assert_int_equal(test_shell("make -s install PREFIX=%s/prefix "
+	/* Installed at a prefix of its own (built again for it, in a build
+	 * directory of its own so as to leave build/ alone), the programs
+	 * and pages name that prefix's paths, and the header and the .pc
+	 * file build a plugin exactly as README says. */
+	assert_int_equal(test_shell("make -s install BUILD=%s/build "
+				    "PREFIX=%s/prefix "
 				    "SYSCONFDIR=%s/prefix/etc >/dev/null",
-				    stage, stage),
+				    stage, stage, stage),
+			 0);
+	assert_int_equal(test_shell("%s/prefix/sbin/fusehostd --help | grep -q "
+				    "'%s/prefix/etc/fusehost.conf' && "
+				    "%s/prefix/sbin/fusehostd --help | grep -q "
+				    "'%s/prefix/lib/fusehost/plugins' && "
+				    "grep -q '%s/prefix/lib/fusehost/plugins' "
+				    "%s/prefix/share/man/man8/fusehostd.8",
+				    stage, stage, stage, stage, stage, stage),
 			 0);
 	test_write_file(source, example_plugin);
 	assert_int_equal(
