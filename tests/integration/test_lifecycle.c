@@ -820,12 +820,16 @@ static void test_moved_mount_unmounted_where_it_went(void **state)
 }
 
 /* Highest number of concurrent reads the plugin saw, after 8 processes
- * read /probe 20 times each on each of its two mounts. */
-static int most_concurrent_reads(struct fixture *fixture, const char *plugin)
+ * read /probe 20 times each on each of its two mounts.  *plugin_seconds:
+ * the time the reads took in the plugin (the metrics' sum over both
+ * mounts), *wall_seconds: the time all of them took. */
+static int most_concurrent_reads(struct fixture *fixture, const char *plugin,
+				 double *plugin_seconds, double *wall_seconds)
 {
 	char *path = test_plugin_path(plugin);
 	char *one = test_subdir(fixture->dir, "one");
 	char *two = test_subdir(fixture->dir, "two");
+	int port = test_enable_metrics(fixture->dir);
 	char *text = g_strdup_printf(
 		"[mount one]\nplugin = %s\nmountpoint = %s\n"
 		"[mount two]\nplugin = %s\nmountpoint = %s\n",
@@ -833,22 +837,41 @@ static int most_concurrent_reads(struct fixture *fixture, const char *plugin)
 	struct fusehostd *daemon;
 	char *max_path = test_path(one, "max");
 	char *max;
+	char *metrics;
+	int64_t started;
 	int most;
 
 	test_write_file(fixture->config, text);
 	daemon = start_and_wait(fixture, one);
 	assert_true(wait_for_fuse_mount(two, START_TIMEOUT_MS));
+	assert_true(fusehostd_wait_for_log(daemon, "serving metrics at",
+					   START_TIMEOUT_MS));
+	started = g_get_monotonic_time();
 	assert_int_equal(test_shell("for i in 1 2 3 4; do"
 				    " (for j in $(seq 20); do cat %s/probe %s/probe;"
 				    " done) & done; wait",
 				    one, two),
 			 0);
+	*wall_seconds = (double)(g_get_monotonic_time() - started) / 1e6;
 	max = test_read_file(max_path);
 	assert_non_null(max);
 	most = atoi(max);
+	metrics = test_scrape_metrics(port);
+	assert_non_null(metrics);
+	*plugin_seconds = 0;
+	for (int i = 0; i < 2; i++) {
+		char *series = g_strdup_printf(
+			"fusehost_operation_duration_seconds_sum{mount=\"%s\","
+			"plugin=\"concurrency\",op=\"read\"}",
+			i == 0 ? "one" : "two");
+
+		*plugin_seconds += test_metric_value(metrics, series);
+		g_free(series);
+	}
 	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
 	fusehostd_assert_log_clean(daemon, nothing_expected);
 	fusehostd_free(daemon);
+	g_free(metrics);
 	g_free(max);
 	g_free(max_path);
 	g_free(text);
@@ -858,15 +881,28 @@ static int most_concurrent_reads(struct fixture *fixture, const char *plugin)
 	return most;
 }
 
+/* One call at a time over both mounts; the time a call waits for the
+ * other mount's is not counted as its own: the reads, never overlapping,
+ * cannot have taken longer in the plugin than they took in all. */
 static void test_serialized_plugin_runs_one_call_at_a_time(void **state)
 {
-	assert_int_equal(most_concurrent_reads(*state, "concurrency_serial"),
+	double plugin_seconds, wall_seconds;
+
+	assert_int_equal(most_concurrent_reads(*state, "concurrency_serial",
+					       &plugin_seconds, &wall_seconds),
 			 1);
+	assert_true(plugin_seconds > 0);
+	if (plugin_seconds > wall_seconds)
+		fail_msg("reads took %.3f s in the plugin in %.3f s",
+			 plugin_seconds, wall_seconds);
 }
 
 static void test_parallel_plugin_runs_calls_concurrently(void **state)
 {
-	assert_true(most_concurrent_reads(*state, "concurrency_parallel") > 1);
+	double plugin_seconds, wall_seconds;
+
+	assert_true(most_concurrent_reads(*state, "concurrency_parallel",
+					  &plugin_seconds, &wall_seconds) > 1);
 }
 
 int main(void)
