@@ -666,7 +666,16 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 			continue;
 		}
 		replaces_serving = is_running(mount);
-		if (mount) {
+		if (mount && replaces_serving) {
+			/* Worth more than a note: it is a new filesystem. */
+			log_warning(config->name,
+				    "configuration changed: remounting (files "
+				    "open in it are lost to their processes, "
+				    "and a plugin that keeps its files in "
+				    "memory, such as memfs, starts empty)");
+			g_ptr_array_add(gone, mount);
+			changed++;
+		} else if (mount) {
 			log_info(config->name,
 				 !mount->plugin ? "its plugin could not be "
 						  "loaded before: trying again"

@@ -47,6 +47,11 @@ static void reload_with(struct fixture *fixture, const char *text)
 	kill(fixture->daemon->pid, SIGHUP);
 }
 
+/* What a reload that remounts a serving mount warns. */
+static const char *const remounting_expected[] = {
+	"configuration changed: remounting", NULL
+};
+
 /* SIGTERM; the daemon must exit 0 with only `expected` complaints. */
 static void stop_cleanly(struct fixture *fixture, const char *const *expected)
 {
@@ -227,10 +232,16 @@ static void test_reload_by_difference(void **state)
 	greeting = test_read_file(added_path);
 	assert_string_equal(greeting, "Hello, world!\n");
 
-	/* The kept mount was mounted once, whatever happened around it. */
+	/* The kept mount was mounted once, whatever happened around it;
+	 * remounting the changed one, a new filesystem, was worth a
+	 * warning. */
 	{
 		char *log = fusehostd_log(fixture->daemon);
 		unsigned count = 0;
+
+		assert_non_null(strstr(log, "warning: changed: configuration "
+					    "changed: remounting (files open "
+					    "in it are lost"));
 
 		for (char *at = strstr(log, "kept: serving plugin"); at;
 		     at = strstr(at + 1, "kept: serving plugin"))
@@ -238,7 +249,7 @@ static void test_reload_by_difference(void **state)
 		assert_int_equal(count, 1);
 		g_free(log);
 	}
-	stop_cleanly(fixture, NULL);
+	stop_cleanly(fixture, remounting_expected);
 	g_free(greeting);
 	g_free(held_text);
 	g_free(added_path);
