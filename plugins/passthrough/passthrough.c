@@ -87,13 +87,17 @@ struct passthrough_lock_owner {
 };
 
 /* An open file unlinked through the mount: gone from the backing directory,
- * reachable through fd under the name libfuse gave it. */
+ * reachable through fd under the name libfuse gave it in the directory it
+ * was in (see passthrough_hidden_find()). */
 struct passthrough_hidden {
 	struct passthrough_hidden *next;
 	int fd; /* O_PATH */
 	dev_t dev;
 	ino_t ino;
-	char name[]; /* unique in the mount, so the directory does not matter */
+	int dir_fd; /* O_PATH; held so that dir_ino is not reused */
+	dev_t dir_dev;
+	ino_t dir_ino;
+	char name[];
 };
 
 struct passthrough {
@@ -270,7 +274,14 @@ static void passthrough_proc_fd(int fd, char proc[PASSTHROUGH_PROC_FD_SIZE])
  * with leftovers of another FUSE filesystem): that must stay a rename, or
  * the file would be gone with the daemon.  libfuse hides only files open
  * through the mount, under names of one exact form, so a rename is taken
- * for a hide only when both hold. */
+ * for a hide only when both hold.
+ *
+ * A hidden name is known in its own directory only, as a file's name would
+ * be: asked for anywhere else, where the caller may have rights that the
+ * file's directory denies, it names nothing.  The directory is told by its
+ * inode rather than its path, so that the name moves with the directory
+ * when that is renamed; and it is held open, so that a directory made after
+ * it was removed cannot get its inode number. */
 
 static const char *passthrough_basename(const char *path)
 {
@@ -338,28 +349,71 @@ static bool passthrough_held_open(const char *path)
 	return held;
 }
 
+/* An O_PATH descriptor of its own of the directory `path` is in, for the
+ * caller to close. */
+static int passthrough_open_parent(const char *path)
+{
+	struct passthrough_at at;
+	int err, fd;
+
+	err = passthrough_at(path, &at);
+	if (err)
+		return err;
+	if (at.owned)
+		return at.dirfd;
+	fd = fcntl(at.dirfd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+static int passthrough_stat_parent(const char *path, struct stat *dir)
+{
+	int err, fd;
+
+	fd = passthrough_open_parent(path);
+	if (fd < 0)
+		return fd;
+	err = fstat(fd, dir) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* Where the entry for the hidden file named `name` in the directory `dir`
+ * is linked, or NULL when there is none; the caller holds hidden_lock. */
+static struct passthrough_hidden **
+passthrough_hidden_find(struct passthrough *pt, const struct stat *dir,
+			const char *name)
+{
+	struct passthrough_hidden **p;
+
+	for (p = &pt->hidden; *p; p = &(*p)->next) {
+		if ((*p)->dir_dev == dir->st_dev &&
+		    (*p)->dir_ino == dir->st_ino &&
+		    strcmp((*p)->name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
 /* A descriptor of the hidden file `path` names, for the caller to close, or
  * -ENOENT when it names none: then it is an ordinary path. */
 static int passthrough_hidden_get(const char *path)
 {
 	struct passthrough *pt = passthrough_instance();
-	struct passthrough_hidden *h;
-	const char *name;
+	struct passthrough_hidden **p;
+	struct stat dir;
 	int fd = -ENOENT;
 
 	if (!path || !__atomic_load_n(&pt->hidden, __ATOMIC_ACQUIRE) ||
-	    !passthrough_is_hidden_name(path))
+	    !passthrough_is_hidden_name(path) ||
+	    passthrough_stat_parent(path, &dir))
 		return -ENOENT;
-	name = passthrough_basename(path);
 	pthread_mutex_lock(&pt->hidden_lock);
-	for (h = pt->hidden; h; h = h->next) {
-		if (strcmp(h->name, name) == 0) {
-			/* A copy: the last close may come meanwhile. */
-			fd = fcntl(h->fd, F_DUPFD_CLOEXEC, 0);
-			if (fd < 0)
-				fd = -errno;
-			break;
-		}
+	p = passthrough_hidden_find(pt, &dir, passthrough_basename(path));
+	if (p) {
+		/* A copy: the last close may come meanwhile. */
+		fd = fcntl((*p)->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			fd = -errno;
 	}
 	pthread_mutex_unlock(&pt->hidden_lock);
 	return fd;
@@ -371,18 +425,26 @@ static int passthrough_hide(const char *from, const char *to)
 	const char *name = passthrough_basename(to);
 	struct passthrough_hidden *h;
 	struct passthrough_at at;
-	struct stat st = { 0 };
+	struct stat st, dir;
 	int err;
 
 	h = malloc(sizeof(*h) + strlen(name) + 1);
 	if (!h)
 		return -ENOMEM;
 	strcpy(h->name, name);
-	err = passthrough_at(from, &at);
-	if (err) {
+	h->dir_fd = passthrough_open_parent(to);
+	if (h->dir_fd < 0) {
+		err = h->dir_fd;
 		free(h);
 		return err;
 	}
+	if (fstat(h->dir_fd, &dir)) {
+		err = -errno;
+		goto fail;
+	}
+	err = passthrough_at(from, &at);
+	if (err)
+		goto fail;
 	h->fd = openat(at.dirfd, at.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (h->fd < 0) {
 		err = -errno;
@@ -390,18 +452,30 @@ static int passthrough_hide(const char *from, const char *to)
 		err = -errno;
 		close(h->fd);
 	}
+	passthrough_at_done(&at);
+	if (err)
+		goto fail;
 	h->dev = st.st_dev;
 	h->ino = st.st_ino;
-	passthrough_at_done(&at);
-	if (err) {
-		free(h);
-		return err;
-	}
+	h->dir_dev = dir.st_dev;
+	h->dir_ino = dir.st_ino;
 	pthread_mutex_lock(&pt->hidden_lock);
 	h->next = pt->hidden;
 	__atomic_store_n(&pt->hidden, h, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&pt->hidden_lock);
 	return 0;
+
+fail:
+	close(h->dir_fd);
+	free(h);
+	return err;
+}
+
+static void passthrough_hidden_free(struct passthrough_hidden *h)
+{
+	close(h->fd);
+	close(h->dir_fd);
+	free(h);
 }
 
 /* The last close of a hidden file: it goes for good.  -ENOENT when `path`
@@ -410,25 +484,22 @@ static int passthrough_unhide(const char *path)
 {
 	struct passthrough *pt = passthrough_instance();
 	struct passthrough_hidden **p, *h = NULL;
-	const char *name;
+	struct stat dir;
 
 	if (!__atomic_load_n(&pt->hidden, __ATOMIC_ACQUIRE) ||
-	    !passthrough_is_hidden_name(path))
+	    !passthrough_is_hidden_name(path) ||
+	    passthrough_stat_parent(path, &dir))
 		return -ENOENT;
-	name = passthrough_basename(path);
 	pthread_mutex_lock(&pt->hidden_lock);
-	for (p = &pt->hidden; *p; p = &(*p)->next) {
-		if (strcmp((*p)->name, name) == 0) {
-			h = *p;
-			__atomic_store_n(p, h->next, __ATOMIC_RELEASE);
-			break;
-		}
+	p = passthrough_hidden_find(pt, &dir, passthrough_basename(path));
+	if (p) {
+		h = *p;
+		__atomic_store_n(p, h->next, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&pt->hidden_lock);
 	if (!h)
 		return -ENOENT;
-	close(h->fd);
-	free(h);
+	passthrough_hidden_free(h);
 	return 0;
 }
 
@@ -497,8 +568,7 @@ static void passthrough_hidden_release(struct passthrough *pt, int fd)
 	pthread_mutex_unlock(&pt->hidden_lock);
 	for (; dead; dead = h) {
 		h = dead->next;
-		close(dead->fd);
-		free(dead);
+		passthrough_hidden_free(dead);
 	}
 }
 
@@ -2445,8 +2515,7 @@ static void passthrough_close_instance(void *instance)
 	}
 	for (h = pt->hidden; h; h = h_next) {
 		h_next = h->next;
-		close(h->fd);
-		free(h);
+		passthrough_hidden_free(h);
 	}
 	pthread_mutex_destroy(&pt->devs_lock);
 	pthread_mutex_destroy(&pt->hidden_lock);

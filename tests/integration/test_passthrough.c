@@ -4,8 +4,9 @@
  * belonging to that caller, a root inside one of the daemon's own
  * mounts refused while the other mounts serve, the daemon's mounts
  * inside the root (the mirror's own too) never entered, inode numbers
- * that stay apart across the filesystems below the root, a file
- * swapped for a FIFO behind the kernel's back, files left open and lock
+ * that stay apart across the filesystems below the root, files removed
+ * while open known by their hidden names in their own directories only, a
+ * file swapped for a FIFO behind the kernel's back, files left open and lock
  * waits when the mount is remounted, and lock waits not taken for slow
  * operations. */
 #define _GNU_SOURCE
@@ -176,6 +177,74 @@ static void test_hidden_names(void **state)
 			   mirror.mountpoint, mirror.backing),
 		0);
 	mirror_teardown(fixture, &mirror);
+}
+
+/* The name libfuse hid the removed file `path` under: in the same
+ * directory, ".fuse_hidden", its node number and how many it hid before
+ * (none yet: this mount is fresh).  g_free it. */
+static char *hidden_name_of(const char *path)
+{
+	char *dir = g_path_get_dirname(path);
+	char *found = NULL;
+	struct stat st;
+
+	for (unsigned node = 1; node < 1000 && !found; node++) {
+		char *name = g_strdup_printf("%s/.fuse_hidden%08x%08x", dir,
+					     node, 1u);
+
+		if (stat(name, &st) == 0)
+			found = g_path_get_basename(name);
+		g_free(name);
+	}
+	g_free(dir);
+	assert_non_null(found);
+	return found;
+}
+
+/* A file removed while open is known by its hidden name in its own
+ * directory only.  Asked for in another directory, one the caller may
+ * enter, the name is unknown: through it, a user could read a file of a
+ * directory closed to them, and remove its hidden name, leaving its
+ * holder with fchmod() and the like failing.  The name moves with its
+ * directory. */
+static void test_hidden_name_only_in_its_directory(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *private, *public, *secret, *name, *moved;
+	int fd;
+
+	mirror_setup(fixture, &mirror, "cache = none\n");
+	private = test_subdir(mirror.mountpoint, "private");
+	public = test_subdir(mirror.mountpoint, "public");
+	assert_int_equal(chmod(private, 0700), 0);
+	assert_int_equal(chmod(public, 0777), 0);
+	secret = test_path(private, "secret");
+	test_write_file(secret, "secret\n");
+	fd = open(secret, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(unlink(secret), 0);
+	name = hidden_name_of(secret);
+
+	assert_int_not_equal(
+		test_shell("setpriv --reuid=65534 --regid=65534 --clear-groups "
+			   "cat %s/%s 2>/dev/null | grep -q secret",
+			   public, name),
+		0);
+	test_shell("setpriv --reuid=65534 --regid=65534 --clear-groups "
+		   "rm -f %s/%s 2>/dev/null",
+		   public, name);
+	assert_int_equal(fchmod(fd, 0600), 0);
+	moved = test_path(mirror.mountpoint, "moved");
+	assert_int_equal(rename(private, moved), 0);
+	assert_int_equal(fchmod(fd, 0640), 0);
+	close(fd);
+	mirror_teardown(fixture, &mirror);
+	g_free(moved);
+	g_free(name);
+	g_free(secret);
+	g_free(public);
+	g_free(private);
 }
 
 /* Served by a process without capabilities (isolation = process), files
@@ -637,6 +706,9 @@ int main(void)
 						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_hidden_names, fixture_setup,
 						fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_hidden_name_only_in_its_directory, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_data_matches_backing_files,
 						fixture_setup,
 						fixture_teardown),
