@@ -533,7 +533,7 @@ static bool passthrough_open_elsewhere(const struct passthrough *pt, int fd,
 		}
 	}
 	closedir(fds);
-	return !found;
+	return found;
 }
 
 /* A handle is being released.  libfuse unlinks a hidden file at its last

@@ -5,10 +5,10 @@
  * mounts refused while the other mounts serve, the daemon's mounts
  * inside the root (the mirror's own too) never entered, inode numbers
  * that stay apart across the filesystems below the root, files removed
- * while open known by their hidden names in their own directories only, a
- * file swapped for a FIFO behind the kernel's back, files left open and lock
- * waits when the mount is remounted, and lock waits not taken for slow
- * operations. */
+ * while open known by their hidden names in their own directories only
+ * and let go of at their last close, a file swapped for a FIFO behind the
+ * kernel's back, files left open and lock waits when the mount is
+ * remounted, and lock waits not taken for slow operations. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -245,6 +245,88 @@ static void test_hidden_name_only_in_its_directory(void **state)
 	g_free(secret);
 	g_free(public);
 	g_free(private);
+}
+
+/* How many of the daemon's descriptors refer to the inode `st` is of,
+ * once the releases the kernel sends after close() have been served, or
+ * after five seconds. */
+static unsigned daemon_descriptors_of(const struct fixture *fixture,
+				      const struct stat *st)
+{
+	char *fds = g_strdup_printf("/proc/%d/fd", (int)fixture->daemon->pid);
+	unsigned count = 0;
+
+	for (int i = 0; i < 50; i++) {
+		GDir *dir = g_dir_open(fds, 0, NULL);
+		const char *name;
+		struct stat fd_st;
+
+		assert_non_null(dir);
+		count = 0;
+		while ((name = g_dir_read_name(dir))) {
+			char *link = g_build_filename(fds, name, NULL);
+
+			if (stat(link, &fd_st) == 0 &&
+			    fd_st.st_dev == st->st_dev &&
+			    fd_st.st_ino == st->st_ino)
+				count++;
+			g_free(link);
+		}
+		g_dir_close(dir);
+		if (count == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	g_free(fds);
+	return count;
+}
+
+/* A file open twice and removed keeps its hidden name until its last
+ * close, as a file on a local filesystem keeps working through each of
+ * its descriptors; then the daemon lets go of it, even when the directory
+ * it was in is gone, so that its space is freed. */
+static void test_hidden_file_lives_until_last_close(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *file, *dir, *inner, *backing_file, *backing_inner;
+	struct stat st, inner_st;
+	int first, second;
+
+	mirror_setup(fixture, &mirror, "cache = none\n");
+	file = test_path(mirror.mountpoint, "twice");
+	backing_file = test_path(mirror.backing, "twice");
+	test_write_file(file, "twice\n");
+	assert_int_equal(stat(backing_file, &st), 0);
+	first = open(file, O_RDONLY);
+	assert_true(first >= 0);
+	second = open(file, O_RDWR);
+	assert_true(second >= 0);
+	assert_int_equal(unlink(file), 0);
+	close(first);
+	assert_int_equal(fchmod(second, 0600), 0);
+	assert_int_equal(futimens(second, NULL), 0);
+	assert_int_equal(fchown(second, 65534, 65534), 0);
+	close(second);
+	assert_int_equal(daemon_descriptors_of(fixture, &st), 0);
+
+	dir = test_subdir(mirror.mountpoint, "dir");
+	inner = test_path(dir, "file");
+	backing_inner = g_strdup_printf("%s/dir/file", mirror.backing);
+	test_write_file(inner, "inner\n");
+	assert_int_equal(stat(backing_inner, &inner_st), 0);
+	first = open(inner, O_RDONLY);
+	assert_true(first >= 0);
+	assert_int_equal(unlink(inner), 0);
+	assert_int_equal(rmdir(dir), 0);
+	close(first);
+	assert_int_equal(daemon_descriptors_of(fixture, &inner_st), 0);
+	mirror_teardown(fixture, &mirror);
+	g_free(backing_inner);
+	g_free(inner);
+	g_free(dir);
+	g_free(backing_file);
+	g_free(file);
 }
 
 /* Served by a process without capabilities (isolation = process), files
@@ -708,6 +790,9 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_hidden_name_only_in_its_directory, fixture_setup,
+			fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_hidden_file_lives_until_last_close, fixture_setup,
 			fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_data_matches_backing_files,
 						fixture_setup,
