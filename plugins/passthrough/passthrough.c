@@ -16,7 +16,8 @@
  *   - new files, directories, nodes and symlinks are given to their creator;
  *   - a path is resolved beneath the root without following symlinks, and
  *     its last component is never followed: a symlink planted in the backing
- *     directory cannot lead an operation outside it;
+ *     directory cannot lead an operation outside it (this takes openat2(),
+ *     Linux 5.6: without it the mount is refused);
  *   - POSIX locks are taken on the backing file per lock owner, as the
  *     callers would have, so that they exclude each other and whoever locks
  *     the backing files directly. */
@@ -160,12 +161,13 @@ static struct passthrough *passthrough_instance(void)
 
 /* ---- Resolving paths beneath the root ----------------------------------- */
 
-static int passthrough_no_openat2; /* atomic: the kernel lacks openat2 */
-
 /* Open a directory below the root.  The kernel never sends a path that
  * goes through a symlink (it follows them itself), so one found here was
  * put into the backing directory behind its back and is refused: following
- * it could lead anywhere, with the daemon's rights. */
+ * it could lead anywhere, with the daemon's rights.  Only openat2() can
+ * refuse symlinks in every component (O_NOFOLLOW holds the last one
+ * alone), so a mount is not served without it (see
+ * passthrough_check_openat2()). */
 static int passthrough_open_beneath(int root_fd, const char *relative)
 {
 	struct open_how how = {
@@ -174,17 +176,7 @@ static int passthrough_open_beneath(int root_fd, const char *relative)
 	};
 	long fd;
 
-	if (!__atomic_load_n(&passthrough_no_openat2, __ATOMIC_RELAXED)) {
-		fd = syscall(SYS_openat2, root_fd, relative, &how, sizeof(how));
-		if (fd >= 0)
-			return (int)fd;
-		if (errno != ENOSYS)
-			return -errno;
-		__atomic_store_n(&passthrough_no_openat2, 1, __ATOMIC_RELAXED);
-	}
-	/* Before Linux 5.6 only the last component can be held. */
-	fd = openat(root_fd, relative,
-		    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = syscall(SYS_openat2, root_fd, relative, &how, sizeof(how));
 	return fd < 0 ? -errno : (int)fd;
 }
 
@@ -2526,6 +2518,28 @@ static void passthrough_close_instance(void *instance)
 	free(pt);
 }
 
+/* Before Linux 5.6, or under a system call filter that refuses it (with
+ * ENOSYS or EPERM), there is no openat2(): refuse the mount rather than
+ * serve it with openat(), which keeps only the last component of a path
+ * from following a symlink. */
+static int passthrough_check_openat2(struct fusehost_mount *mount,
+				     const char *root, int root_fd)
+{
+	int fd;
+
+	fd = passthrough_open_beneath(root_fd, ".");
+	if (fd < 0) {
+		fusehost_set_error(mount,
+				   "root %s: openat2: %s (passthrough needs "
+				   "openat2, Linux 5.6 or later, to keep paths "
+				   "inside root)",
+				   root, strerror(-fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
 static int passthrough_open_instance(struct fusehost_mount *mount,
 				     void **instance)
 {
@@ -2601,6 +2615,10 @@ static int passthrough_open_instance(struct fusehost_mount *mount,
 	if (fstat(pt->root_fd, &root_st)) {
 		r = -errno;
 		fusehost_set_error(mount, "root %s: %s", root, strerror(errno));
+	} else {
+		r = passthrough_check_openat2(mount, root, pt->root_fd);
+	}
+	if (r) {
 		close(pt->root_fd);
 		free(pt->root);
 		free(pt);

@@ -8,7 +8,8 @@
  * while open known by their hidden names in their own directories only
  * and let go of at their last close, a file swapped for a FIFO behind the
  * kernel's back, files left open and lock waits when the mount is
- * remounted, and lock waits not taken for slow operations. */
+ * remounted, lock waits not taken for slow operations, and a mirror
+ * refused where openat2() fails. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -327,6 +329,80 @@ static void test_hidden_file_lives_until_last_close(void **state)
 	g_free(dir);
 	g_free(backing_file);
 	g_free(file);
+}
+
+/* From here on openat2() fails with ENOSYS, in this process and what it
+ * runs, as before Linux 5.6 or under a container's system call filter. */
+static int refuse_openat2(void)
+{
+	scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
+	int rc;
+
+	if (!filter)
+		return -ENOMEM;
+	rc = seccomp_rule_add(filter, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2),
+			      0);
+	if (rc == 0)
+		rc = seccomp_load(filter);
+	seccomp_release(filter);
+	return rc;
+}
+
+/* The exit status of `fusehostd -t` on the fixture's configuration, with
+ * what it printed in *output (g_free it); see refuse_openat2() for
+ * `without_openat2`. */
+static int fusehostd_check(const struct fixture *fixture, bool without_openat2,
+			   char **output)
+{
+	char *log = test_path(fixture->dir, "check.log");
+	const char *const argv[] = { test_fusehostd_path(), "-t", "-c",
+				     fixture->config, "--plugin-dir",
+				     test_plugin_dir(), NULL };
+	int log_fd, status;
+	pid_t pid;
+
+	log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(log_fd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (without_openat2 && refuse_openat2())
+			_exit(126);
+		dup2(log_fd, STDOUT_FILENO);
+		dup2(log_fd, STDERR_FILENO);
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(log_fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	*output = test_read_file(log);
+	assert_non_null(*output);
+	g_free(log);
+	return WEXITSTATUS(status);
+}
+
+/* Without openat2() only the last component of a path can be kept from
+ * following a symlink, and one planted in a directory of the backing tree
+ * would lead out of the root: the mount is refused, saying why. */
+static void test_refused_without_openat2(void **state)
+{
+	struct fixture *fixture = *state;
+	struct mirror mirror;
+	char *output;
+
+	mirror.backing = test_subdir(fixture->dir, "backing");
+	mirror.mountpoint = test_subdir(fixture->dir, "mirror");
+	mirror_configure(fixture, &mirror, NULL);
+	assert_int_equal(fusehostd_check(fixture, false, &output), 0);
+	g_free(output);
+	assert_int_equal(fusehostd_check(fixture, true, &output), 1);
+	if (!strstr(output, "mirror") ||
+	    !strstr(output, "passthrough needs openat2"))
+		fail_msg("fusehostd -t said: %s", output);
+	g_free(output);
+	g_free(mirror.mountpoint);
+	g_free(mirror.backing);
 }
 
 /* Served by a process without capabilities (isolation = process), files
@@ -810,6 +886,9 @@ int main(void)
 			test_other_filesystems_get_their_own_numbers,
 			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_file_swapped_for_fifo,
+						fixture_setup,
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_refused_without_openat2,
 						fixture_setup,
 						fixture_teardown),
 	};
