@@ -84,12 +84,17 @@ void log_set_thread_observed(void);
 /* Route libfuse's process-wide log function into this log. */
 void log_capture_libfuse(void);
 
-/* The common case: a message about the daemon (mount NULL) or a mount. */
-#define log_message(level, mount_name, ...)                                   \
+/* A message about a mount with a log level of its own (-1: the
+ * daemon's), which decides whether it is written. */
+#define log_message_at(level, mount_name, mount_log_level, ...)                \
 	log_record(level, &(struct log_fields){ .mount = (mount_name),         \
 						.duration_usec = -1,           \
-						.mount_level = -1 },           \
+						.mount_level = (mount_log_level) }, \
 		   __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/* The common case: a message about the daemon (mount NULL) or a mount. */
+#define log_message(level, mount_name, ...)                                   \
+	log_message_at(level, mount_name, -1, __VA_ARGS__)
 #define log_error(mount_name, ...)                                             \
 	log_message(LOG_LEVEL_ERROR, mount_name, __VA_ARGS__)
 #define log_warning(mount_name, ...)                                           \

@@ -237,7 +237,8 @@ static struct fuse *new_session(const struct mount_config *config,
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct fuse *fuse;
 
-	log_debug(config->name, "libfuse options: %s", options);
+	log_message_at(LOG_LEVEL_DEBUG, config->name, config->log_level,
+		       "libfuse options: %s", options);
 	fuse = fuse_new(&args, operations, sizeof(*operations), user_data);
 	fuse_opt_free_args(&args);
 	g_free(options);

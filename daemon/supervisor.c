@@ -659,7 +659,9 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 		bool replaces_serving;
 
 		if (keeps(mount, config)) {
-			log_debug(config->name, "unchanged: left as it is");
+			log_message_at(LOG_LEVEL_DEBUG, config->name,
+				       config->log_level,
+				       "unchanged: left as it is");
 			apply_live_settings(supervisor, mount, config);
 			g_ptr_array_add(result, mount);
 			kept++;

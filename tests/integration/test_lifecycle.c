@@ -158,6 +158,33 @@ static void test_mount_over_another_filesystem_warns(void **state)
 	g_free(mountpoint);
 }
 
+/* A mount's own log-level = debug shows the daemon's debug lines about
+ * that mount, and only that mount. */
+static void test_mount_log_level_covers_daemon_lines(void **state)
+{
+	struct fixture *fixture = *state;
+	char *other = test_subdir(fixture->dir, "other");
+	char *extra = g_strdup_printf("log-level = debug\n"
+				      "[mount other]\nplugin = hello\n"
+				      "mountpoint = %s\n",
+				      other);
+	char *mountpoint = write_hello_config(fixture, extra);
+	struct fusehostd *daemon = start_and_wait(fixture, mountpoint);
+	char *log;
+
+	assert_true(wait_for_fuse_mount(other, START_TIMEOUT_MS));
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	fusehostd_assert_logged(daemon, "debug: hello: libfuse options: ");
+	log = fusehostd_log(daemon);
+	assert_null(strstr(log, "debug: other: "));
+	fusehostd_assert_log_clean(daemon, nothing_expected);
+	fusehostd_free(daemon);
+	g_free(log);
+	g_free(mountpoint);
+	g_free(extra);
+	g_free(other);
+}
+
 /* Something mounted over a serving mount stays when the mount stops:
  * unmounting takes whatever is on top, and that is not the daemon's. */
 static void test_stop_leaves_what_covers_the_mount(void **state)
@@ -935,6 +962,9 @@ int main(void)
 			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_mount_over_another_filesystem_warns,
+			fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_mount_log_level_covers_daemon_lines,
 			fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_stop_leaves_what_covers_the_mount, fixture_setup,
