@@ -145,11 +145,26 @@ static void log_slow(const struct layer *layer, enum op op, const char *path,
 		   path ? path : "-", duration_ns / 1000000);
 }
 
-/* A plugin returned something libfuse must never see: say so once per
- * mount and operation, and give the kernel EIO instead. */
+/* A plugin returned something libfuse must never see: count it, say so
+ * once per mount and operation (and in the trace every time), and give
+ * the kernel EIO instead.  Rare, so the thread's block is looked up
+ * again rather than handed down. */
 static int misbehaved(struct layer *layer, enum op op, const char *path,
 		      int64_t result, const char *why)
 {
+	struct thread_stats *stats = thread_stats_get(&layer->stats);
+
+	if (stats)
+		stats_record_violation(stats, op);
+	if (layer_get_trace(layer)) {
+		struct log_fields fields =
+		    operation_fields(layer, op, path, EIO, -1);
+
+		fields.always = true;
+		log_record(LOG_LEVEL_DEBUG, &fields, __FILE__, __LINE__,
+			   __func__, "!! %s %s: plugin returned %" PRId64 ", %s",
+			   op_name(op), path ? path : "-", result, why);
+	}
 	if (!__atomic_exchange_n(&layer->misbehaviour_logged[op], true,
 				 __ATOMIC_RELAXED)) {
 		struct log_fields fields =

@@ -126,6 +126,30 @@ static void render_errors(GString *out, struct rendered_mount *mounts,
 	}
 }
 
+static void render_violations(GString *out, struct rendered_mount *mounts,
+			      guint count)
+{
+	describe(out, "fusehost_plugin_violations_total", "counter",
+		 "Results a plugin had no right to return (the caller got "
+		 "EIO), by operation.");
+	for (guint i = 0; i < count; i++) {
+		if (!mounts[i].snapshot)
+			continue;
+		for (unsigned op = 0; op < OP_COUNT; op++) {
+			uint64_t violations =
+			    mounts[i].snapshot->ops[op].violations;
+
+			if (!violations)
+				continue;
+			g_string_append(out,
+					"fusehost_plugin_violations_total{");
+			append_labels(out, mounts[i].mount);
+			g_string_append_printf(out, ",op=\"%s\"} %" PRIu64 "\n",
+					       op_name(op), violations);
+		}
+	}
+}
+
 static void render_histogram(GString *out, struct mount *mount, enum op op,
 			     const struct op_counters *counters)
 {
@@ -287,6 +311,7 @@ char *metrics_render(GPtrArray *mounts)
 	render_restarts(out, rendered, mounts->len);
 	render_operations(out, rendered, mounts->len);
 	render_errors(out, rendered, mounts->len);
+	render_violations(out, rendered, mounts->len);
 	render_durations(out, rendered, mounts->len);
 	render_per_mount_value(
 	    out, rendered, mounts->len, "fusehost_read_bytes_total", "counter",

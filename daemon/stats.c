@@ -223,6 +223,11 @@ void stats_record(struct thread_stats *thread, enum op op, int error,
 			  1);
 }
 
+void stats_record_violation(struct thread_stats *thread, enum op op)
+{
+	stats_add(&thread->violations[op], 1);
+}
+
 static uint64_t load(const uint64_t *value)
 {
 	return __atomic_load_n(value, __ATOMIC_RELAXED);
@@ -298,8 +303,11 @@ void stats_snapshot(struct mount_stats *stats, struct stats_snapshot *snapshot)
 		if (since && (!snapshot->oldest_running_since_ns ||
 			      since < snapshot->oldest_running_since_ns))
 			snapshot->oldest_running_since_ns = since;
-		for (unsigned op = 0; op < OP_COUNT; op++)
+		for (unsigned op = 0; op < OP_COUNT; op++) {
 			add_counters(&snapshot->ops[op], &thread->ops[op],
 				     thread->errors[op]);
+			snapshot->ops[op].violations +=
+				load(&thread->violations[op]);
+		}
 	}
 }

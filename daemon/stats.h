@@ -69,6 +69,7 @@ struct op_counters {
 	uint64_t duration_ns;
 	uint64_t buckets[STATS_BUCKETS];
 	uint64_t errors[STATS_ERRNO_SLOTS];
+	uint64_t violations;
 };
 
 struct thread_stats {
@@ -85,6 +86,9 @@ struct thread_stats {
 	/* Apart, since most operations never fail: their pages stay
 	 * untouched. */
 	uint64_t errors[OP_COUNT][STATS_ERRNO_SLOTS];
+	/* Results the plugin had no right to return (the caller got EIO
+	 * instead, which errors[] counts too). */
+	uint64_t violations[OP_COUNT];
 	struct thread_stats *next; /* blocks of this process only */
 	uint32_t claimed;          /* shared blocks: a thread has it */
 };
@@ -136,6 +140,9 @@ uint64_t stats_bucket_bound_ns(unsigned bucket);
 /* Record a finished operation; `error` is a positive errno or 0. */
 void stats_record(struct thread_stats *thread, enum op op, int error,
 		  uint64_t duration_ns);
+
+/* Count a result the plugin had no right to return. */
+void stats_record_violation(struct thread_stats *thread, enum op op);
 
 /* Relaxed single-writer updates: plain loads and stores, no bus lock. */
 static inline void stats_add(uint64_t *counter, uint64_t amount)

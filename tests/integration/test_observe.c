@@ -414,7 +414,8 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 	char *mountpoint = test_subdir(fixture->dir, "bad");
 	char *config =
 	    g_strdup_printf("[mount bad]\nplugin = %s\n"
-			    "mountpoint = %s\noptions = " NO_CACHE "\n",
+			    "mountpoint = %s\noptions = " NO_CACHE "\n"
+			    "trace = true\n",
 			    plugin, mountpoint);
 	const char *const expected[] = {"the caller gets EIO",
 					"warning: logged without a mount",
@@ -484,6 +485,19 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 				"plugin=\"misbehave\",op=\"readlink\","
 				"errno=\"other\"}"),
 			 1);
+	/* Each broken result counts, though the log says it once. */
+	assert_int_equal(metric(text,
+				"fusehost_plugin_violations_total{mount="
+				"\"bad\",plugin=\"misbehave\",op=\"getattr\"}"),
+			 3);
+	assert_int_equal(metric(text,
+				"fusehost_plugin_violations_total{mount="
+				"\"bad\",plugin=\"misbehave\",op=\"readlink\"}"),
+			 6);
+	assert_int_equal(metric(text,
+				"fusehost_plugin_violations_total{mount="
+				"\"bad\",plugin=\"misbehave\",op=\"read\"}"),
+			 3);
 	g_free(text);
 	stop(fixture, expected);
 	log = fusehostd_log(fixture->daemon);
@@ -494,6 +508,11 @@ static void test_misbehaving_plugin_gets_eio(void **state)
 	assert_int_equal(test_count(log, "from read on /toomuch, more "
 					 "bytes than were asked for"),
 			 1);
+	/* The trace shows what the plugin returned, every time. */
+	assert_int_equal(test_count(log, "!! getattr /positive: plugin "
+					 "returned 5, but only 0 or a negative "
+					 "errno is allowed"),
+			 3);
 	/* Not repeated by libfuse for every read. */
 	assert_int_equal(test_count(log, "read too many bytes"), 0);
 	assert_int_equal(test_count(log, "warning: logged without a "
