@@ -2,7 +2,8 @@
  *
  * dlopen() returns the same handle for a file loaded twice, so every mount
  * of one file shares one library; a small registry keyed by that handle
- * holds the lock that serializes plugins which are not thread-safe. */
+ * holds the lock that serializes plugins which are not thread-safe, and
+ * what the file was when it was loaded. */
 #define _GNU_SOURCE
 #include "plugin.h"
 
@@ -11,8 +12,10 @@
 #include <glib.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
+#include "log.h"
 #include "options.h"
 #include "trust.h"
 
@@ -30,12 +33,24 @@ struct library {
 	void *handle;
 	unsigned users;
 	pthread_mutex_t serialize_lock;
+	struct stat loaded; /* the file when it was first loaded */
 };
 
 static pthread_mutex_t libraries_lock = PTHREAD_MUTEX_INITIALIZER;
 static GPtrArray *libraries;
 
-static pthread_mutex_t *library_acquire(void *handle)
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* `file`: the plugin file as it is now.  A file replaced since the
+ * library was loaded is not loaded again (dlopen() goes by the path), so
+ * say which code runs. */
+static struct library *library_acquire(void *handle, const char *path,
+					const struct stat *file)
 {
 	struct library *library = NULL;
 
@@ -51,12 +66,19 @@ static pthread_mutex_t *library_acquire(void *handle)
 	if (!library) {
 		library = g_new0(struct library, 1);
 		library->handle = handle;
+		library->loaded = *file;
 		pthread_mutex_init(&library->serialize_lock, NULL);
 		g_ptr_array_add(libraries, library);
+	} else if (!same_file(&library->loaded, file)) {
+		log_warning(NULL, "plugin file %s has changed since it was "
+				  "loaded: its mounts run the code loaded "
+				  "first until none of them is left (restart "
+				  "fusehostd to load the new file)",
+			    path);
 	}
 	library->users++;
 	pthread_mutex_unlock(&libraries_lock);
-	return &library->serialize_lock;
+	return library;
 }
 
 static void library_release(void *handle)
@@ -181,6 +203,8 @@ struct plugin *plugin_load(const char *spec, const char *plugin_dir,
 	struct plugin *plugin;
 	register_function registration;
 	struct fusehost_plugin *theirs;
+	struct library *library;
+	struct stat file;
 	char *path;
 	char *problem;
 
@@ -208,6 +232,12 @@ struct plugin *plugin_load(const char *spec, const char *plugin_dir,
 		}
 	}
 
+	if (stat(path, &file) != 0) {
+		*error = g_strdup_printf("cannot read plugin file %s: %s", path,
+					 strerror(errno));
+		g_free(path);
+		return NULL;
+	}
 	plugin = g_new0(struct plugin, 1);
 	plugin->path = path;
 	plugin->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -235,8 +265,9 @@ struct plugin *plugin_load(const char *spec, const char *plugin_dir,
 		g_free(problem);
 		goto fail;
 	}
+	library = library_acquire(plugin->handle, path, &file);
 	if (plugin->descriptor.thread_model == FUSEHOST_THREAD_MODEL_SERIALIZE)
-		plugin->serialize_lock = library_acquire(plugin->handle);
+		plugin->serialize_lock = &library->serialize_lock;
 	return plugin;
 
 fail:
@@ -251,8 +282,7 @@ void plugin_unload(struct plugin *plugin)
 {
 	if (!plugin)
 		return;
-	if (plugin->serialize_lock)
-		library_release(plugin->handle);
+	library_release(plugin->handle);
 	dlclose(plugin->handle);
 	g_free(plugin->path);
 	g_free(plugin);

@@ -153,6 +153,61 @@ static char *mount_group(const char *name, const char *plugin,
 			       name, plugin, mountpoint, extra ? extra : "");
 }
 
+/* A plugin file replaced while mounts use it: a reload that loads it
+ * again gets the code already loaded, and says so. */
+static void test_replaced_plugin_file_reported(void **state)
+{
+	struct fixture *fixture = *state;
+	char *plugins = test_subdir(fixture->dir, "plugins");
+	char *file = test_path(plugins, "hello.so");
+	char *one = test_subdir(fixture->dir, "one");
+	char *two = test_subdir(fixture->dir, "two");
+	char *before, *after;
+	char *group_one = mount_group("one", file, one, "greeting = before\n");
+	char *group_one_after =
+	    mount_group("one", file, one, "greeting = after\n");
+	char *group_two = mount_group("two", file, two, NULL);
+	const char *const expected[] = { "has changed since it was loaded",
+					 "configuration changed: remounting",
+					 NULL };
+	char *greeting_path = test_path(one, "hello");
+	char *greeting;
+
+	assert_int_equal(test_shell("cp %s/hello.so %s", test_plugin_dir(),
+				    file),
+			 0);
+	before = g_strconcat(group_one, group_two, NULL);
+	after = g_strconcat(group_one_after, group_two, NULL);
+	test_write_file(fixture->config, before);
+	fixture->daemon = fusehostd_start(fixture->config, NULL);
+	assert_log_soon(fixture, "2 of 2 mounts serving");
+	/* As an installer does it: a new file in the old one's place. */
+	assert_int_equal(test_shell("cp %s/hello.so %s.new && mv %s.new %s",
+				    test_plugin_dir(), file, file, file),
+			 0);
+	reload_with(fixture, after);
+	assert_log_soon(fixture, "configuration reloaded");
+	fusehostd_assert_logged(fixture->daemon,
+				"warning: plugin file ");
+	fusehostd_assert_logged(fixture->daemon,
+				"hello.so has changed since it was loaded: "
+				"its mounts run the code loaded first");
+	greeting = test_read_file(greeting_path);
+	assert_string_equal(greeting, "after\n");
+	stop_cleanly(fixture, expected);
+	g_free(greeting);
+	g_free(greeting_path);
+	g_free(after);
+	g_free(before);
+	g_free(group_two);
+	g_free(group_one_after);
+	g_free(group_one);
+	g_free(two);
+	g_free(one);
+	g_free(file);
+	g_free(plugins);
+}
+
 /* One reload adds, removes, changes and keeps mounts; a process writing
  * through a file it holds open in the kept mount never notices. */
 static void test_reload_by_difference(void **state)
@@ -601,6 +656,9 @@ int main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reload_by_difference,
 						fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+			test_replaced_plugin_file_reported, fixture_setup,
+			fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_invalid_reload_keeps_serving, fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
