@@ -230,10 +230,28 @@ int fusehostd_wait(struct fusehostd *daemon, int timeout_ms)
 int fusehostd_stop(struct fusehostd *daemon, int signal, int timeout_ms)
 {
 	/* Stopped already: kill(0, ...) would signal the test itself. */
+	int status;
+
 	if (daemon->pid <= 0)
 		return -1;
 	kill(daemon->pid, signal);
-	return fusehostd_wait(daemon, timeout_ms);
+	status = fusehostd_wait(daemon, timeout_ms);
+	/* What the daemon said is what explains it (a sanitizer's report
+	 * goes there too). */
+	if (status != 0 && signal != SIGKILL) {
+		char *log = fusehostd_log(daemon);
+
+		if (status < 0)
+			print_error("fusehostd did not exit in time after "
+				    "signal %d; its log:\n%s\n",
+				    signal, log);
+		else
+			print_error("fusehostd exited with status %d after "
+				    "signal %d; its log:\n%s\n",
+				    status, signal, log);
+		g_free(log);
+	}
+	return status;
 }
 
 void fusehostd_free(struct fusehostd *daemon)

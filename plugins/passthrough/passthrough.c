@@ -330,9 +330,10 @@ static bool passthrough_held_open(const char *path)
 		int fd = atoi(entry->d_name);
 		int flags;
 
+		/* Through /proc/self/fd/N, as in passthrough_open_elsewhere. */
 		if (entry->d_name[0] == '.' || fd == dirfd(fds) ||
-		    fstat(fd, &st) || st.st_dev != target.st_dev ||
-		    st.st_ino != target.st_ino)
+		    fstatat(dirfd(fds), entry->d_name, &st, 0) ||
+		    st.st_dev != target.st_dev || st.st_ino != target.st_ino)
 			continue;
 		flags = fcntl(fd, F_GETFL);
 		held = flags >= 0 && !(flags & O_PATH);
@@ -515,7 +516,11 @@ static bool passthrough_open_elsewhere(const struct passthrough *pt, int fd,
 		if (entry->d_name[0] == '.')
 			continue;
 		other = atoi(entry->d_name);
-		if (other == fd || other == dirfd(fds) || fstat(other, &st) ||
+		/* Through /proc/self/fd/N, not fstat(N): another thread may
+		 * close N meanwhile (libfuse's pipes come and go), and the
+		 * path then just fails to resolve. */
+		if (other == fd || other == dirfd(fds) ||
+		    fstatat(dirfd(fds), entry->d_name, &st, 0) ||
 		    st.st_dev != dev || st.st_ino != ino)
 			continue;
 		found = true;
