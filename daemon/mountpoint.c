@@ -201,27 +201,49 @@ char *mountpoint_check(const char *path)
 	return problem;
 }
 
-/* Whether a FUSE filesystem is mounted right at `path`, which then only
- * a probe in a child process may touch. */
-static bool fuse_mounted_at(const char *path)
+/* What is mounted right at `path`: NOTHING, FUSE (which then only a probe
+ * in a child process may touch) or OTHER. */
+enum mounted_at { NOTHING, FUSE, OTHER };
+
+static enum mounted_at mounted_at(const char *path)
 {
 	GPtrArray *entries = mountinfo_read();
 	const struct mountinfo_entry *top =
 		entries ? mountinfo_find_top(entries, path) : NULL;
-	bool fuse = top && mountinfo_is_fuse(top);
+	enum mounted_at what = !top			 ? NOTHING
+			       : mountinfo_is_fuse(top) ? FUSE
+							: OTHER;
 
 	if (entries)
 		g_ptr_array_unref(entries);
-	return fuse;
+	return what;
+}
+
+/* Files in the bare directory would be hidden while the mount is there,
+ * which is seldom meant (a filesystem mounted there is reported by
+ * mountpoint_prepare()). */
+static void warn_if_not_empty(const char *path, const char *mount_name)
+{
+	GDir *dir = g_dir_open(path, 0, NULL);
+
+	if (!dir)
+		return;
+	if (g_dir_read_name(dir))
+		log_warning(mount_name,
+			    "mountpoint %s is not empty; mounting over it "
+			    "hides its files until this mount is gone",
+			    path);
+	g_dir_close(dir);
 }
 
 int mountpoint_verify(const char *path, const char *mount_name)
 {
+	enum mounted_at what = mounted_at(path);
 	char *problem;
 
 	/* A directory that was a mountpoint before: mountpoint_prepare()
 	 * detaches what is stale there. */
-	if (fuse_mounted_at(path))
+	if (what == FUSE)
 		return 0;
 	problem = mountpoint_check(path);
 	if (problem) {
@@ -229,5 +251,7 @@ int mountpoint_verify(const char *path, const char *mount_name)
 		g_free(problem);
 		return -ENOENT;
 	}
+	if (what == NOTHING)
+		warn_if_not_empty(path, mount_name);
 	return 0;
 }

@@ -185,6 +185,30 @@ static void test_mount_log_level_covers_daemon_lines(void **state)
 	g_free(other);
 }
 
+/* Files in the mountpoint are hidden while the mount is there: said, and
+ * they are back once it has stopped. */
+static void test_mount_over_files_warns(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = write_hello_config(fixture, NULL);
+	char *marker = test_path(mountpoint, "underneath");
+	const char *const expected[] = { "is not empty", NULL };
+	struct fusehostd *daemon;
+
+	test_write_file(marker, "here\n");
+	daemon = start_and_wait(fixture, mountpoint);
+	fusehostd_assert_logged(daemon, "warning: hello: mountpoint ");
+	fusehostd_assert_logged(daemon, " is not empty; mounting over it "
+					"hides its files");
+	assert_false(g_file_test(marker, G_FILE_TEST_EXISTS));
+	assert_int_equal(fusehostd_stop(daemon, SIGTERM, STOP_TIMEOUT_MS), 0);
+	assert_true(g_file_test(marker, G_FILE_TEST_EXISTS));
+	fusehostd_assert_log_clean(daemon, expected);
+	fusehostd_free(daemon);
+	g_free(marker);
+	g_free(mountpoint);
+}
+
 /* Something mounted over a serving mount stays when the mount stops:
  * unmounting takes whatever is on top, and that is not the daemon's. */
 static void test_stop_leaves_what_covers_the_mount(void **state)
@@ -963,6 +987,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_mount_over_another_filesystem_warns,
 			fixture_setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_mount_over_files_warns,
+						fixture_setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_mount_log_level_covers_daemon_lines,
 			fixture_setup, fixture_teardown),
