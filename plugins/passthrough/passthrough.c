@@ -2469,6 +2469,14 @@ static void *passthrough_init(struct fuse_conn_info *conn,
 	pt->euid = geteuid();
 	pt->egid = getegid();
 	pt->as_root = passthrough_can_chown();
+	if (!pt->as_root)
+		fusehost_log(pt->mount, FUSEHOST_LOG_INFO,
+			     "serving as uid %u without privileges: callers "
+			     "reach only what uid %u may by the files' modes "
+			     "(EACCES elsewhere, EPERM for chown), and what "
+			     "they create belongs to uid %u",
+			     (unsigned)pt->euid, (unsigned)pt->euid,
+			     (unsigned)pt->euid);
 	passthrough_check_permissions(pt);
 	passthrough_fence_served(pt);
 	return fuse_get_context()->private_data;

@@ -407,7 +407,8 @@ static void test_refused_without_openat2(void **state)
 
 /* Served by a process without capabilities (isolation = process), files
  * are not given to their callers (it cannot), and they still get the
- * mode asked for, with no warning. */
+ * mode asked for, with no warning; the start says what the mirror can
+ * reach. */
 static void test_isolated_creates_with_the_mode_asked(void **state)
 {
 	struct fixture *fixture = *state;
@@ -425,6 +426,10 @@ static void test_isolated_creates_with_the_mode_asked(void **state)
 	file = test_path(mirror.backing, "made");
 	assert_int_equal(stat(file, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
+	fusehostd_assert_logged(fixture->daemon,
+				"info: mirror: serving as uid 0 without "
+				"privileges: callers reach only what uid 0 "
+				"may by the files' modes");
 	mirror_teardown(fixture, &mirror);
 	g_free(file);
 }
