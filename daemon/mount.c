@@ -1053,8 +1053,10 @@ bool mount_wait_stopped_by(struct mount *mount, int64_t deadline_ms,
 		return false;
 	}
 	/* The loop is over; the thread still unmounts and runs the
-	 * plugin's destroy and close, which are bound by the same time. */
-	if (!wait_thread_done(mount, MAX(deadline_ms, grace_deadline_ms())) &&
+	 * plugin's destroy and close, which get the stop timeout again
+	 * (on a loaded machine, the first may be used up by the loop). */
+	if (!wait_thread_done(mount,
+			      g_get_monotonic_time() / 1000 + timeout_ms) &&
 	    abandon(mount)) {
 		log_error(name,
 			  "plugin %s has not finished closing within %d ms: "
