@@ -542,10 +542,95 @@ static int claim_socket_path(const char *path)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-static int listen_on(const char *path, gid_t group)
+/* With control-group, root:GROUP 0710: members can reach the socket, and
+ * nobody else can even see it. */
+static int own_directory(const char *dir, gid_t group)
+{
+	if (group != (gid_t)-1 &&
+	    (chown(dir, 0, group) < 0 || chmod(dir, 0710) < 0))
+		return -errno;
+	return 0;
+}
+
+/* mkdir -p for the socket's directory; every directory made here is the
+ * daemon's own.  *made: whether `dir` itself was. */
+static int make_directory(const char *dir, gid_t group, bool *made)
+{
+	*made = false;
+	if (mkdir(dir, 0700) < 0) {
+		char *parent;
+		bool parent_made;
+		int result;
+
+		if (errno == EEXIST)
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+		parent = g_path_get_dirname(dir);
+		result = make_directory(parent, group, &parent_made);
+		g_free(parent);
+		if (result < 0)
+			return result;
+		if (mkdir(dir, 0700) < 0)
+			return -errno;
+	}
+	*made = true;
+	return own_directory(dir, group);
+}
+
+/* The directory systemd makes for the service (RuntimeDirectory=, named
+ * in $RUNTIME_DIRECTORY) is there before the daemon starts, yet it is the
+ * daemon's as much as one it made itself. */
+static bool is_runtime_directory(const char *dir)
+{
+	const char *list = getenv("RUNTIME_DIRECTORY");
+	char **dirs;
+	bool found = false;
+
+	if (!list)
+		return false;
+	dirs = g_strsplit(list, ":", -1);
+	for (char **entry = dirs; *entry && !found; entry++)
+		found = strcmp(*entry, dir) == 0;
+	g_strfreev(dirs);
+	return found;
+}
+
+/* A directory that was there already belongs to someone else (/run, a
+ * shared /tmp/x): its owner and mode are not the daemon's to change, so
+ * they stay, and a warning says when they defeat the socket's own. */
+static void check_directory(const char *dir, gid_t group,
+			    const char *group_name)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	if (group != (gid_t)-1 && !(st.st_mode & S_IXOTH) &&
+	    !(st.st_gid == group && (st.st_mode & S_IXGRP))) {
+		struct group *entry = getgrgid(st.st_gid);
+
+		log_warning(NULL, "members of control-group %s cannot reach "
+				  "the control socket: its directory %s was "
+				  "there already and is left as it is, mode "
+				  "%04o, group %s (fix: chgrp %s %s && chmod "
+				  "g+x %s)",
+			    group_name, dir, st.st_mode & 07777,
+			    entry ? entry->gr_name : "(unknown)", group_name,
+			    dir, dir);
+	}
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+		log_warning(NULL, "anyone can replace the control socket: its "
+				  "directory %s is writable by others and not "
+				  "sticky (mode %04o); fix: chmod o-w %s",
+			    dir, st.st_mode & 07777, dir);
+}
+
+static int listen_on(const char *path, gid_t group, const char *group_name)
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
 	char *dir = g_path_get_dirname(path);
+	bool made;
 	int fd = -1;
 	int result;
 
@@ -553,11 +638,17 @@ static int listen_on(const char *path, gid_t group)
 		errno = ENAMETOOLONG;
 		goto out;
 	}
-	if (g_mkdir_with_parents(dir, 0700) < 0)
+	result = make_directory(dir, group, &made);
+	if (result == 0 && !made) {
+		if (is_runtime_directory(dir))
+			result = own_directory(dir, group);
+		else
+			check_directory(dir, group, group_name);
+	}
+	if (result < 0) {
+		errno = -result;
 		goto out;
-	if (group != (gid_t)-1 &&
-	    (chown(dir, 0, group) < 0 || chmod(dir, 0710) < 0))
-		goto out;
+	}
 	result = claim_socket_path(path);
 	if (result < 0) {
 		errno = -result;
@@ -603,7 +694,7 @@ struct control *control_start(const char *path, const char *group,
 		}
 		control->group = entry->gr_gid;
 	}
-	fd = listen_on(path, control->group);
+	fd = listen_on(path, control->group, group);
 	if (fd < 0) {
 		log_error(NULL, "cannot listen on control socket %s: %s", path,
 			  errno == EADDRINUSE ? "another fusehostd is using it"

@@ -28,9 +28,10 @@ typedef int (*control_reload_function)(void *data, char **message);
  * serves this configuration. */
 bool control_socket_answers(const char *path);
 
-/* Listen on `path` (its directory is created 0700 if missing; the socket
- * is 0600, or 0660 for `group` when one is named).  NULL, after logging
- * why, on failure. */
+/* Listen on `path` (its directory is created 0700 if missing, 0710 for
+ * `group` when one is named; one that exists already is left alone; the
+ * socket is 0600, or 0660 for `group`).  NULL, after logging why, on
+ * failure. */
 struct control *control_start(const char *path, const char *group,
 			      struct supervisor *supervisor,
 			      control_reload_function reload, void *data);

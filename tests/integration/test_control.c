@@ -471,6 +471,91 @@ static void test_permissions(void **state)
 	g_free(run_dir);
 }
 
+/* Serve with control-group = users and the socket in `dir`, which the
+ * test made; then check the directory's mode and group as stat shows them
+ * ("1777 root"), and whether members of users may change state. */
+static void serve_in_directory(struct control_fixture *fixture,
+			       const char *dir, const char *expected_mode,
+			       bool members_reach)
+{
+	g_free(fixture->socket);
+	fixture->socket = test_path(dir, "control.sock");
+	serve(fixture, "control-group = users\n");
+	assert_int_equal(test_shell("stat -c '%%a %%G' %s | grep -qx '%s' && "
+				    "stat -c '%%a %%G' %s | grep -qx "
+				    "'660 users'",
+				    dir, expected_mode, fixture->socket),
+			 0);
+	if (members_reach) {
+		assert_int_equal(ctl(fixture, NOBODY_IN_USERS, "unmount h"), 0);
+		assert_false(is_fuse_mounted(fixture->mountpoint));
+	} else {
+		assert_int_equal(ctl(fixture, NOBODY_IN_USERS, "status"), 3);
+		assert_output_has(fixture, "permission denied");
+	}
+}
+
+static void stop_daemon(struct control_fixture *fixture,
+			const char *const *expected)
+{
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	fusehostd_free(fixture->daemon);
+	fixture->daemon = NULL;
+}
+
+/* The socket's directory, when it was there already, is someone else's:
+ * a shared sticky one keeps its mode and owner, and members of
+ * control-group reach the socket through it; one that keeps them out, or
+ * lets anyone replace the socket, is left as it is too, with a warning.
+ * The directory systemd makes for the service (RuntimeDirectory=) is the
+ * daemon's own, as one it makes itself is. */
+static void test_existing_socket_directory(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *shared = test_subdir(fixture->dir, "shared");
+	char *private = test_subdir(fixture->dir, "private");
+	char *open = test_subdir(fixture->dir, "open");
+	char *reach_warning = g_strdup_printf(
+		"warning: members of control-group users cannot reach the "
+		"control socket: its directory %s was there already and is "
+		"left as it is, mode 0700, group root",
+		private);
+	char *replace_warning = g_strdup_printf(
+		"warning: anyone can replace the control socket: its directory "
+		"%s is writable by others and not sticky (mode 0777)",
+		open);
+	const char *const expected_reach[] = { reach_warning, NULL };
+	const char *const expected_replace[] = { replace_warning, NULL };
+
+	assert_int_equal(chmod(shared, 01777), 0);
+	serve_in_directory(fixture, shared, "1777 root", true);
+	stop_daemon(fixture, NULL);
+
+	assert_int_equal(chmod(private, 0700), 0);
+	serve_in_directory(fixture, private, "700 root", false);
+	fusehostd_assert_logged(fixture->daemon, reach_warning);
+	stop_daemon(fixture, expected_reach);
+
+	assert_int_equal(chmod(open, 0777), 0);
+	serve_in_directory(fixture, open, "777 root", true);
+	fusehostd_assert_logged(fixture->daemon, replace_warning);
+	stop_daemon(fixture, expected_replace);
+
+	assert_int_equal(setenv("RUNTIME_DIRECTORY", private, 1), 0);
+	serve_in_directory(fixture, private, "710 users", true);
+	assert_int_equal(unsetenv("RUNTIME_DIRECTORY"), 0);
+	stop_daemon(fixture, NULL);
+
+	g_free(replace_warning);
+	g_free(reach_warning);
+	g_free(open);
+	g_free(private);
+	g_free(shared);
+}
+
 /* A mount lazily unmounted from outside (restart = no) is shown as not
  * serving by status and metrics, as the mount table says. */
 static void test_status_agrees_with_mount_table(void **state)
@@ -516,6 +601,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_status_agrees_with_mount_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_existing_socket_directory,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, NULL, NULL);
