@@ -531,12 +531,40 @@ bool control_socket_answers(const char *path)
 	return connected == 0;
 }
 
-/* A socket file left by a daemon that died is removed; one that answers
- * belongs to a running daemon and is left alone. */
-static int claim_socket_path(const char *path)
+static const char *file_kind(mode_t mode)
 {
-	if (access(path, F_OK) < 0)
-		return 0;
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFLNK:
+		return "a symbolic link";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	default:
+		return "a file of unknown type";
+	}
+}
+
+/* A socket left by a daemon that died is removed; one that answers
+ * belongs to a running daemon and is left alone.  Anything else there is
+ * someone's file, a typo in control-socket away from being deleted: it
+ * stays, and *occupant says what it is. */
+static int claim_socket_path(const char *path, const char **occupant)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		*occupant = file_kind(st.st_mode);
+		return -EEXIST;
+	}
 	if (control_socket_answers(path))
 		return -EADDRINUSE;
 	return unlink(path) < 0 ? -errno : 0;
@@ -626,7 +654,10 @@ static void check_directory(const char *dir, gid_t group,
 			    dir, st.st_mode & 07777, dir);
 }
 
-static int listen_on(const char *path, gid_t group, const char *group_name)
+/* The listening socket, or -1 with errno (and, for EEXIST, *occupant:
+ * what is at `path` instead of a socket). */
+static int listen_on(const char *path, gid_t group, const char *group_name,
+		     const char **occupant)
 {
 	struct sockaddr_un address = { .sun_family = AF_UNIX };
 	char *dir = g_path_get_dirname(path);
@@ -649,7 +680,7 @@ static int listen_on(const char *path, gid_t group, const char *group_name)
 		errno = -result;
 		goto out;
 	}
-	result = claim_socket_path(path);
+	result = claim_socket_path(path, occupant);
 	if (result < 0) {
 		errno = -result;
 		goto out;
@@ -678,6 +709,7 @@ struct control *control_start(const char *path, const char *group,
 			      control_reload_function reload, void *data)
 {
 	struct control *control = g_new0(struct control, 1);
+	const char *occupant = NULL;
 	int fd;
 
 	control->group = (gid_t)-1;
@@ -694,11 +726,21 @@ struct control *control_start(const char *path, const char *group,
 		}
 		control->group = entry->gr_gid;
 	}
-	fd = listen_on(path, control->group, group);
+	fd = listen_on(path, control->group, group, &occupant);
 	if (fd < 0) {
-		log_error(NULL, "cannot listen on control socket %s: %s", path,
-			  errno == EADDRINUSE ? "another fusehostd is using it"
-					      : strerror(errno));
+		if (occupant)
+			log_error(NULL, "cannot listen on control socket %s: "
+					"%s is there, not a socket, and is "
+					"left alone (remove it, or set "
+					"control-socket to another path)",
+				  path, occupant);
+		else
+			log_error(NULL, "cannot listen on control socket %s: "
+					"%s",
+				  path,
+				  errno == EADDRINUSE
+					  ? "another fusehostd is using it"
+					  : strerror(errno));
 		g_free(control);
 		return NULL;
 	}

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -556,6 +558,53 @@ static void test_existing_socket_directory(void **state)
 	g_free(shared);
 }
 
+/* A socket left by a daemon that died is replaced; any other file at the
+ * socket's path (control-socket pointing at it by mistake) is not
+ * deleted: the daemon says what is there and serves on without the
+ * control socket. */
+static void test_socket_path_taken_by_a_file(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *run_dir = test_subdir(fixture->dir, "run");
+	char *hello = test_path(fixture->mountpoint, "hello");
+	char *error = g_strdup_printf("error: cannot listen on control socket "
+				      "%s: a regular file is there, not a "
+				      "socket, and is left alone",
+				      fixture->socket);
+	const char *const expected[] = { error, NULL };
+	struct sockaddr_un address = { .sun_family = AF_UNIX };
+	char *text;
+	int stale;
+
+	g_strlcpy(address.sun_path, fixture->socket,
+		  sizeof(address.sun_path));
+	stale = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(stale >= 0);
+	assert_int_equal(bind(stale, (struct sockaddr *)&address,
+			      sizeof(address)),
+			 0);
+	close(stale);
+	serve(fixture, NULL);
+	assert_int_equal(ctl(fixture, NULL, "status"), 0);
+	stop_daemon(fixture, NULL);
+
+	test_write_file(fixture->socket, "precious\n");
+	serve(fixture, NULL);
+	assert_true(fusehostd_wait_for_log(fixture->daemon, error,
+					   START_TIMEOUT_MS));
+	text = test_read_file(hello);
+	assert_non_null(text);
+	g_free(text);
+	stop_daemon(fixture, expected);
+	text = test_read_file(fixture->socket);
+	assert_string_equal(text, "precious\n");
+
+	g_free(text);
+	g_free(error);
+	g_free(hello);
+	g_free(run_dir);
+}
+
 /* A mount lazily unmounted from outside (restart = no) is shown as not
  * serving by status and metrics, as the mount table says. */
 static void test_status_agrees_with_mount_table(void **state)
@@ -602,6 +651,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_status_agrees_with_mount_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_existing_socket_directory,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_path_taken_by_a_file,
 						setup, teardown),
 	};
 
