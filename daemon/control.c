@@ -1,11 +1,13 @@
 /* The control socket; see control.h.
  *
- * libmicrohttpd serves the socket from its own thread.  Reading state
- * takes the supervisor's lock; changing it is handed to the main thread
- * (where the supervisor lives) as an idle source of the default main
- * context, and the request waits for the answer.  control_stop() first
- * runs what is still queued, answering "fusehostd is stopping", since the
- * server it then stops waits for every request in flight. */
+ * libmicrohttpd serves each connection from a thread of its own.  Reading
+ * state takes the supervisor's lock; changing it is handed to the main
+ * thread (where the supervisor lives) as an idle source of the default
+ * main context, and the request waits for the answer while other
+ * connections are served.  control_stop() first runs what is still
+ * queued, answering "fusehostd is stopping", and lets the answers out,
+ * since the server it then stops shuts every connection down and joins
+ * its thread. */
 #define _GNU_SOURCE
 #include "control.h"
 
@@ -18,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -34,6 +37,13 @@
 #endif
 
 #define MAX_BODY 4096
+/* Threads, one per connection: plenty for administrators and their
+ * scripts, and a bound on what a client that opens connections and
+ * leaves them idle can make the daemon keep. */
+#define MAX_CONNECTIONS 16
+/* How long control_stop() lets answers go out to clients that do not
+ * read them. */
+#define ANSWER_WAIT_SEC 2
 
 struct control {
 	struct MHD_Daemon *http;
@@ -46,6 +56,8 @@ struct control {
 	pthread_mutex_t calls_lock;
 	unsigned calls_queued; /* handed to the main thread, not yet run */
 	bool stopping;         /* set by control_stop(): no more calls */
+	unsigned answering;    /* requests read in full, not yet answered */
+	pthread_cond_t answered; /* signalled as answering drops */
 };
 
 /* A state change handed to the main thread. */
@@ -61,6 +73,7 @@ struct call {
 
 struct request {
 	GString *body;
+	bool answering; /* counted in control->answering */
 };
 
 static int perform(struct control *control,
@@ -489,6 +502,12 @@ static enum MHD_Result handle_request(void *data,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (!request->answering) {
+		request->answering = true;
+		pthread_mutex_lock(&control->calls_lock);
+		control->answering++;
+		pthread_mutex_unlock(&control->calls_lock);
+	}
 	return serve(control, connection, url, method, request->body->str);
 }
 
@@ -496,13 +515,19 @@ static void request_completed(void *data, struct MHD_Connection *connection,
 			      void **state,
 			      enum MHD_RequestTerminationCode code)
 {
+	struct control *control = data;
 	struct request *request = *state;
 
-	(void)data;
 	(void)connection;
 	(void)code;
 	if (!request)
 		return;
+	if (request->answering) {
+		pthread_mutex_lock(&control->calls_lock);
+		control->answering--;
+		pthread_cond_broadcast(&control->answered);
+		pthread_mutex_unlock(&control->calls_lock);
+	}
 	g_string_free(request->body, TRUE);
 	g_free(request);
 	*state = NULL;
@@ -710,6 +735,7 @@ struct control *control_start(const char *path, const char *group,
 {
 	struct control *control = g_new0(struct control, 1);
 	const char *occupant = NULL;
+	pthread_condattr_t attributes;
 	int fd;
 
 	control->group = (gid_t)-1;
@@ -750,17 +776,27 @@ struct control *control_start(const char *path, const char *group,
 	control->reload_data = data;
 	control->started = g_get_monotonic_time();
 	pthread_mutex_init(&control->calls_lock, NULL);
-	/* epoll or poll, not select(), which cannot take the descriptors
-	 * past 1024 that the daemon's raised open file limit allows. */
+	pthread_condattr_init(&attributes);
+	pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+	pthread_cond_init(&control->answered, &attributes);
+	pthread_condattr_destroy(&attributes);
+	/* A thread per connection: a state change waits for the main
+	 * thread, seconds when a plugin is slow to stop, and status must
+	 * not wait behind it.  MHD_USE_AUTO then polls with poll(), not
+	 * select(), which cannot take the descriptors past 1024 that the
+	 * daemon's raised open file limit allows. */
 	control->http = MHD_start_daemon(
-		MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, handle_request,
-		control, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_NOTIFY_COMPLETED, request_completed, control,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+		0, NULL, NULL, handle_request, control,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+		request_completed, control, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)MAX_CONNECTIONS, MHD_OPTION_END);
 	if (!control->http) {
 		log_error(NULL, "cannot serve control socket %s", path);
 		close(fd);
 		unlink(path);
+		pthread_cond_destroy(&control->answered);
 		pthread_mutex_destroy(&control->calls_lock);
 		g_free(control->path);
 		g_free(control);
@@ -789,13 +825,34 @@ static void finish_queued_calls(struct control *control)
 	}
 }
 
+/* MHD_stop_daemon() shuts every connection down at once, answers not yet
+ * sent included: let those out first, "fusehostd is stopping" among them.
+ * They are out in moments, unless a client does not read its answer;
+ * that one is not waited for long. */
+static void wait_for_answers(struct control *control)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += ANSWER_WAIT_SEC;
+	pthread_mutex_lock(&control->calls_lock);
+	while (control->answering > 0 &&
+	       pthread_cond_timedwait(&control->answered,
+				      &control->calls_lock,
+				      &deadline) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&control->calls_lock);
+}
+
 void control_stop(struct control *control)
 {
 	if (!control)
 		return;
 	finish_queued_calls(control);
+	wait_for_answers(control);
 	MHD_stop_daemon(control->http);
 	unlink(control->path);
+	pthread_cond_destroy(&control->answered);
 	pthread_mutex_destroy(&control->calls_lock);
 	g_free(control->path);
 	g_free(control);

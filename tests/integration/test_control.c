@@ -605,6 +605,103 @@ static void test_socket_path_taken_by_a_file(void **state)
 	g_free(run_dir);
 }
 
+/* Start `fusehostctl -s SOCKET ARGUMENTS` in the background; its output
+ * goes to DIR/NAME.out, and its exit status, once it has answered, to
+ * DIR/NAME.done. */
+static void ctl_in_background(struct control_fixture *fixture,
+			      const char *name, const char *arguments)
+{
+	char *build_dir = g_path_get_dirname(test_fusehostd_path());
+
+	assert_int_equal(test_shell("(%s/fusehostctl -s %s %s > %s/%s.out "
+				    "2>&1; echo $? > %s/%s.done) "
+				    "</dev/null >/dev/null 2>&1 &",
+				    build_dir, fixture->socket, arguments,
+				    fixture->dir, name, fixture->dir, name),
+			 0);
+	g_free(build_dir);
+}
+
+/* Whether the background fusehostctl `name` has answered. */
+static bool answered(struct control_fixture *fixture, const char *name)
+{
+	char *done = g_strdup_printf("%s/%s.done", fixture->dir, name);
+	bool exists = access(done, F_OK) == 0;
+
+	g_free(done);
+	return exists;
+}
+
+/* The background fusehostctl's exit status and output, once it has
+ * exited (it has, when the daemon has). */
+static void assert_answer(struct control_fixture *fixture, const char *name,
+			  const char *status, const char *output)
+{
+	char *done = g_strdup_printf("%s/%s.done", fixture->dir, name);
+	char *out = g_strdup_printf("%s/%s.out", fixture->dir, name);
+	char *text;
+
+	for (int i = 0; i < 500 && access(done, F_OK) < 0; i++)
+		usleep(10 * 1000);
+	text = test_read_file(done);
+	assert_non_null(text);
+	assert_string_equal(text, status);
+	g_free(text);
+	g_free(fixture->output);
+	fixture->output = test_read_file(out);
+	assert_output_has(fixture, output);
+	g_free(out);
+	g_free(done);
+}
+
+/* While a state change waits (an unmount whose plugin is busy in a slow
+ * read), status still answers, before the unmount does; a state change
+ * queued behind it is answered "fusehostd is stopping" when the daemon
+ * stops, and the unmount finishes. */
+static void test_status_during_slow_state_change(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *plugin = test_plugin_path("misbehave");
+	char *mount = g_strdup_printf("[mount h]\nplugin = %s\n"
+				      "mountpoint = %s\nrestart = no\n"
+				      "sleep-ms = 4000\n",
+				      plugin, fixture->mountpoint);
+	const char *const expected[] = { "slow operation: read /sleep",
+					 NULL };
+
+	serve_mount(fixture, "log-level = debug\n", mount);
+	assert_int_equal(ctl(fixture, NULL, "trace h on"), 0);
+	assert_int_equal(test_shell("cat %s/sleep </dev/null >/dev/null "
+				    "2>&1 &",
+				    fixture->mountpoint),
+			 0);
+	assert_true(fusehostd_wait_for_log(fixture->daemon, "-> read /sleep",
+					   START_TIMEOUT_MS));
+	ctl_in_background(fixture, "unmount", "unmount h");
+	assert_true(fusehostd_wait_for_log(fixture->daemon,
+					   "h: unmounting on request",
+					   START_TIMEOUT_MS));
+
+	assert_int_equal(ctl(fixture, NULL, "status"), 0);
+	assert_output_has(fixture, "misbehave");
+	assert_false(answered(fixture, "unmount"));
+
+	ctl_in_background(fixture, "trace", "trace h off");
+	assert_true(fusehostd_wait_for_log_count(
+		fixture->daemon, "control request: POST /v1/mounts/h/trace", 2,
+		START_TIMEOUT_MS));
+	assert_false(answered(fixture, "unmount"));
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	assert_answer(fixture, "unmount", "0\n", "");
+	assert_answer(fixture, "trace", "1\n",
+		      "fusehostctl: h: fusehostd is stopping");
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(mount);
+	g_free(plugin);
+}
+
 /* A mount lazily unmounted from outside (restart = no) is shown as not
  * serving by status and metrics, as the mount table says. */
 static void test_status_agrees_with_mount_table(void **state)
@@ -654,6 +751,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_path_taken_by_a_file,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_status_during_slow_state_change, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("control", tests, NULL, NULL);
