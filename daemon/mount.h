@@ -90,7 +90,9 @@ struct mount {
 	unsigned restarts;      /* times it was started again */
 	unsigned failures;      /* consecutive failures, for the backoff */
 	unsigned restart_timer; /* GLib source id of a pending restart */
-	bool wanted;            /* false after an administrator unmounted it */
+	/* False after an administrator unmounted it; atomic, as the
+	 * control socket's threads read it. */
+	atomic_bool wanted;
 	int64_t served_since;   /* g_get_monotonic_time() of the last start */
 	/* Replaces, after a reload, a mount of the same name that was
 	 * serving (or lost and due to be restarted): failing to start is
