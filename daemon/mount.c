@@ -237,7 +237,9 @@ static struct fuse *new_session(const struct mount_config *config,
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct fuse *fuse;
 
-	log_message_at(LOG_LEVEL_DEBUG, config->name, config->log_level,
+	/* A reload may change the level meanwhile. */
+	log_message_at(LOG_LEVEL_DEBUG, config->name,
+		       __atomic_load_n(&config->log_level, __ATOMIC_RELAXED),
 		       "libfuse options: %s", options);
 	fuse = fuse_new(&args, operations, sizeof(*operations), user_data);
 	fuse_opt_free_args(&args);

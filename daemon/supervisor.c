@@ -521,7 +521,8 @@ static void apply_live_settings(struct supervisor *supervisor,
 	own->required = fresh->required;
 	own->restart = fresh->restart;
 	own->restart_sec = fresh->restart_sec;
-	own->log_level = fresh->log_level;
+	/* Read by the mount's thread too (its own log lines). */
+	__atomic_store_n(&own->log_level, fresh->log_level, __ATOMIC_RELAXED);
 	own->slow_op_ms = fresh->slow_op_ms;
 	own->trace = fresh->trace;
 	mount_set_log_level(mount, fresh->log_level);
