@@ -60,11 +60,10 @@ check_in_child(const struct mount_config *config, const struct plugin *plugin,
 	struct fusehost_mount api = { .config = config, .plugin = plugin };
 	void *instance = NULL;
 	char *reason = NULL;
-	int result = 0;
+	int result;
 
 	prepare_child(out);
-	if (plugin->descriptor.open)
-		result = plugin->descriptor.open(&api, &instance);
+	result = plugin_api_open(&api, &instance);
 	if (result == 0) {
 		if (plugin->descriptor.close)
 			plugin->descriptor.close(instance);

@@ -186,7 +186,7 @@ static int open_instance(struct mount *mount)
 	if (!descriptor->open)
 		return 0;
 	plugin_lock(mount);
-	result = descriptor->open(&mount->api, &mount->layer.instance);
+	result = plugin_api_open(&mount->api, &mount->layer.instance);
 	plugin_unlock(mount);
 	if (result == 0)
 		return 0;

@@ -33,12 +33,33 @@ const char *fusehost_option_string(const struct fusehost_mount *mount,
 }
 
 static void log_bad_value(const struct fusehost_mount *mount,
-			  const char *name, const char *value,
-			  const char *expected)
+			  const char *bad_value)
 {
-	log_error(mount->config->name, "%s: [mount %s] %s: '%s' is not %s",
-		  mount->config->file, mount->config->name, name, value,
-		  expected);
+	log_error(mount->config->name, "%s: [mount %s] %s", mount->config->file,
+		  mount->config->name, bad_value);
+}
+
+/* In .open(), the plugin refuses the value as well, in words of its own
+ * that cannot name it ("option size: not a size in bytes"): say it once,
+ * as the reason .open() fails.  Elsewhere nothing else will say it. */
+static void report_bad_value(const struct fusehost_mount *mount,
+			     const char *name, const char *value,
+			     const char *expected)
+{
+	/* The readers take a const handle, as the ABI has it; the handle
+	 * is the host's own. */
+	struct fusehost_mount *host_mount = (struct fusehost_mount *)mount;
+	char *bad_value = g_strdup_printf("%s: '%s' is not %s", name, value,
+					  expected);
+
+	if (!mount->opening) {
+		log_bad_value(mount, bad_value);
+		g_free(bad_value);
+	} else if (mount->bad_value) {
+		g_free(bad_value);
+	} else {
+		host_mount->bad_value = bad_value;
+	}
 }
 
 int fusehost_option_bool(const struct fusehost_mount *mount, const char *name,
@@ -49,7 +70,8 @@ int fusehost_option_bool(const struct fusehost_mount *mount, const char *name,
 	if (!text)
 		return -ENOENT;
 	if (parse_bool(text, value) < 0) {
-		log_bad_value(mount, name, text, "a boolean (true or false)");
+		report_bad_value(mount, name, text,
+				 "a boolean (true or false)");
 		return -EINVAL;
 	}
 	return 0;
@@ -63,7 +85,7 @@ int fusehost_option_int(const struct fusehost_mount *mount, const char *name,
 	if (!text)
 		return -ENOENT;
 	if (parse_int64(text, value) < 0) {
-		log_bad_value(mount, name, text, "a whole number");
+		report_bad_value(mount, name, text, "a whole number");
 		return -EINVAL;
 	}
 	return 0;
@@ -77,11 +99,35 @@ int fusehost_option_size(const struct fusehost_mount *mount, const char *name,
 	if (!text)
 		return -ENOENT;
 	if (parse_size(text, value) < 0) {
-		log_bad_value(mount, name, text,
-			      "a size in bytes (such as 4096, 64M or 1G)");
+		report_bad_value(mount, name, text,
+				 "a size in bytes (such as 4096, 64M or 1G)");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int plugin_api_open(struct fusehost_mount *mount, void **instance)
+{
+	int (*open)(struct fusehost_mount *, void **) =
+		mount->plugin->descriptor.open;
+	int result;
+
+	if (!open)
+		return 0;
+	/* A reason left from an earlier open is not this one's. */
+	g_clear_pointer(&mount->open_error, g_free);
+	mount->opening = true;
+	result = open(mount, instance);
+	mount->opening = false;
+	if (mount->bad_value && result < 0) {
+		g_free(mount->open_error);
+		mount->open_error =
+			g_strdup_printf("option %s", mount->bad_value);
+	} else if (mount->bad_value) {
+		log_bad_value(mount, mount->bad_value);
+	}
+	g_clear_pointer(&mount->bad_value, g_free);
+	return result;
 }
 
 void fusehost_log(const struct fusehost_mount *mount,

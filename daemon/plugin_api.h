@@ -5,6 +5,8 @@
 #ifndef FUSEHOST_PLUGIN_API_H
 #define FUSEHOST_PLUGIN_API_H
 
+#include <stdbool.h>
+
 #include <fusehost/plugin.h>
 
 struct mount_config;
@@ -13,7 +15,18 @@ struct plugin;
 struct fusehost_mount {
 	const struct mount_config *config;
 	const struct plugin *plugin;
-	char *open_error; /* set by fusehost_set_error(), g_free */
+	char *open_error; /* why .open() failed, or NULL; g_free */
+	bool opening; /* .open() is running */
+	/* The first value a typed reader could not parse while .open() ran
+	 * ("size: '12Q' is not ..."), kept rather than logged: it is the
+	 * reason .open() fails, to be said once.  g_free. */
+	char *bad_value;
 };
+
+/* Call the plugin's .open() for this mount, or return 0 if it has none.
+ * When it fails, mount->open_error says why if anyone said: the first
+ * bad value a typed reader met, else what fusehost_set_error() was
+ * given.  A bad value that .open() went on without is logged. */
+int plugin_api_open(struct fusehost_mount *mount, void **instance);
 
 #endif

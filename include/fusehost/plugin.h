@@ -170,8 +170,9 @@ const char *fusehost_option_string(const struct fusehost_mount *mount,
 
 /* Typed readers.  Each returns 0 and stores the value, -ENOENT when the
  * option is unset and has no default (*value untouched), or -EINVAL when the
- * value does not parse (the host has then logged an error that names the
- * mount, the option and the value). */
+ * value does not parse.  The host then says so, naming the mount, the
+ * option and the value: in .open(), as the reason .open() fails (in place
+ * of what fusehost_set_error() said, so once), else in an error it logs. */
 int fusehost_option_bool(const struct fusehost_mount *mount, const char *name,
 			 bool *value);  /* true/false, yes/no, on/off, 1/0 */
 int fusehost_option_int(const struct fusehost_mount *mount, const char *name,

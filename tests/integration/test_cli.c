@@ -162,7 +162,8 @@ static void test_check_asks_the_plugin(void **state)
 	test_write_file(fixture->config, text);
 	assert_int_equal(run_check(fixture), 1);
 	assert_output_has(fixture, "[mount m] plugin memfs refuses this "
-				   "configuration: option size: not a size");
+				   "configuration: option size: '64Q' is not "
+				   "a size");
 	assert_output_has(fixture, "[mount p] plugin passthrough refuses "
 				   "this configuration: root "
 				   "/nonexistent-root: No such file or "
@@ -172,6 +173,62 @@ static void test_check_asks_the_plugin(void **state)
 	g_free(text);
 	g_free(other);
 	g_free(mountpoint);
+}
+
+/* A plugin option's value that the host's typed reader cannot parse is
+ * said once, in the line that says the plugin refuses it, with its file,
+ * mount, key and value: by -t, and by a start, whether the mount is
+ * served in a thread or in a process. */
+static void test_bad_plugin_value_said_once(void **state)
+{
+	struct cli_fixture *fixture = *state;
+	char *memfs_point = test_subdir(fixture->dir, "m");
+	char *process_point = test_subdir(fixture->dir, "i");
+	char *mirror_point = test_subdir(fixture->dir, "p");
+	char *text = g_strdup_printf(
+		"[daemon]\ncontrol-socket =\nmetrics-listen =\n"
+		"[mount m]\nplugin = memfs\nmountpoint = %s\nsize = 1.5G\n"
+		"[mount i]\nplugin = memfs\nmountpoint = %s\nsize = -5M\n"
+		"isolation = process\n"
+		"[mount p]\nplugin = passthrough\nmountpoint = %s\n"
+		"root = %s\nwriteback = maybe\n",
+		memfs_point, process_point, mirror_point, fixture->dir);
+	char *line = g_strdup_printf(
+		"error: %s: [mount m] plugin memfs refuses this configuration: "
+		"option size: '1.5G' is not a size in bytes (such as 4096, 64M "
+		"or 1G)\n",
+		fixture->config);
+	char *arguments = g_strdup_printf("-c %s --plugin-dir %s --run true",
+					  fixture->config, test_plugin_dir());
+
+	test_write_file(fixture->config, text);
+	assert_int_equal(run_check(fixture), 1);
+	assert_output_has(fixture, line);
+	assert_output_has(fixture, "[mount p] plugin passthrough refuses this "
+				   "configuration: option writeback: 'maybe' "
+				   "is not a boolean");
+	assert_int_equal(test_count(fixture->output, "1.5G"), 1);
+	assert_int_equal(test_count(fixture->output, "-5M"), 1);
+	assert_int_equal(test_count(fixture->output, "maybe"), 1);
+
+	assert_int_equal(run_fusehostd(fixture, arguments), 0);
+	assert_output_has(fixture, "error: m: plugin ");
+	assert_output_has(fixture, "memfs.so failed to open: option size: "
+				   "'1.5G' is not a size in bytes (such as "
+				   "4096, 64M or 1G)\n");
+	assert_output_has(fixture, "error: i: plugin ");
+	assert_output_has(fixture, "memfs.so failed to open: option size: "
+				   "'-5M' is not a size in bytes");
+	assert_int_equal(test_count(fixture->output, "1.5G"), 1);
+	assert_int_equal(test_count(fixture->output, "-5M"), 1);
+	assert_int_equal(test_count(fixture->output, "maybe"), 1);
+	assert_false(is_fuse_mounted(memfs_point));
+	g_free(arguments);
+	g_free(line);
+	g_free(text);
+	g_free(mirror_point);
+	g_free(process_point);
+	g_free(memfs_point);
 }
 
 /* The account an isolated mount runs as must exist. */
@@ -430,6 +487,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_reports_each_problem,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_asks_the_plugin,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_plugin_value_said_once,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_unknown_control_group,
 						setup, teardown),
