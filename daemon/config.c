@@ -259,6 +259,32 @@ static void add_unknown_key_error(GPtrArray *errors, const char *file,
 		add_error(errors, "%s: [%s] %s: unknown key", file, group, key);
 }
 
+/* Without the plugin's options a plugin setting cannot be called unknown:
+ * it may be one of them.  One a typo away from a host key most likely is
+ * that key misspelt, which leaves the host key unset: say so, in words
+ * that stay true if it is the plugin's after all.  `plugin_state` says
+ * why the plugin's options are not known. */
+static void check_settings_without_plugin(const struct mount_config *mount,
+					  const char *group,
+					  const char *plugin_state,
+					  GPtrArray *errors)
+{
+	const char *const *lists[] = { mount_host_keys };
+
+	for (guint i = 0; i < mount->plugin_settings->len; i++) {
+		const struct plugin_setting *setting =
+			mount->plugin_settings->pdata[i];
+		const char *suggestion = nearest_key(setting->key, lists, 1);
+
+		if (suggestion)
+			add_error(errors,
+				  "%s: [%s] %s: unknown key, or an option of "
+				  "the plugin, which %s (did you mean '%s'?)",
+				  mount->file, group, setting->key,
+				  plugin_state, suggestion);
+	}
+}
+
 /* GKeyFile takes comments only on lines of their own: "x = 1 # note" makes
  * the value "1 # note".  Say so, since the resulting error is puzzling. */
 static const char *comment_hint(const char *value)
@@ -688,9 +714,13 @@ static void load_mount_group(struct config *config, GKeyFile *keyfile,
 	}
 	g_strfreev(keys);
 
-	if (!mount->plugin)
+	if (!mount->plugin) {
+		check_settings_without_plugin(mount, group,
+					      "this mount does not name",
+					      errors);
 		add_error(errors, "%s: [%s]: missing required key 'plugin'",
 			  file, group);
+	}
 	if ((mount->user || mount->group) &&
 	    mount->isolation != ISOLATION_PROCESS)
 		add_error(errors,
@@ -1031,6 +1061,16 @@ void config_check_plugin_options(const struct mount_config *mount,
 	}
 	g_free(group);
 	g_ptr_array_unref(names);
+}
+
+void config_check_settings_unloaded_plugin(const struct mount_config *mount,
+					   GPtrArray *errors)
+{
+	char *group = g_strdup_printf(MOUNT_GROUP_PREFIX "%s", mount->name);
+
+	check_settings_without_plugin(mount, group, "could not be loaded",
+				      errors);
+	g_free(group);
 }
 
 char *config_format(const struct config *config,

@@ -145,6 +145,12 @@ void config_check_plugin_options(const struct mount_config *mount,
 				 const struct fusehost_option *declared,
 				 GPtrArray *errors);
 
+/* The same for a mount whose plugin could not be loaded: only the plugin
+ * settings that look like a misspelt host key ("mountpiont"), since any
+ * other may be an option of the plugin. */
+void config_check_settings_unloaded_plugin(const struct mount_config *mount,
+					   GPtrArray *errors);
+
 /* Whether two configs describe the same mount, so that going from one to
  * the other needs no remount: settings that apply live (log level,
  * slow-op threshold, trace, required, restart policy) may differ. */

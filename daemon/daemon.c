@@ -85,6 +85,8 @@ struct plugin *daemon_load_plugin(const struct config *config,
 	if (!plugin) {
 		log_error(NULL, "%s: [mount %s] plugin: %s", mount->file,
 			  mount->name, error);
+		config_check_settings_unloaded_plugin(mount, errors);
+		log_errors(errors);
 		g_free(error);
 		g_ptr_array_unref(errors);
 		return NULL;

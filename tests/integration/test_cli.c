@@ -231,6 +231,38 @@ static void test_bad_plugin_value_said_once(void **state)
 	g_free(memfs_point);
 }
 
+/* -t still points out a misspelt host key when it cannot know the
+ * plugin's options: the plugin's file is missing, or no plugin is
+ * named. */
+static void test_check_typo_without_plugin(void **state)
+{
+	struct cli_fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "m");
+	char *text = g_strdup_printf("[mount m]\nplugin = nosuch\n"
+				     "mountpoint = %s\nmountpiont = /x\n"
+				     "threds = 3\n"
+				     "[mount n]\nplugn = memfs\n"
+				     "mountpoint = /n\n",
+				     mountpoint);
+
+	test_write_file(fixture->config, text);
+	assert_int_equal(run_check(fixture), 1);
+	assert_output_has(fixture, "[mount m] plugin: plugin file ");
+	assert_output_has(fixture, "[mount m] mountpiont: unknown key, or an "
+				   "option of the plugin, which could not be "
+				   "loaded (did you mean 'mountpoint'?)\n");
+	assert_output_has(fixture, "[mount m] threds: unknown key, or an "
+				   "option of the plugin, which could not be "
+				   "loaded (did you mean 'threads'?)\n");
+	assert_output_has(fixture, "[mount n] plugn: unknown key, or an option "
+				   "of the plugin, which this mount does not "
+				   "name (did you mean 'plugin'?)\n");
+	assert_output_has(fixture, "[mount n]: missing required key "
+				   "'plugin'\n");
+	g_free(text);
+	g_free(mountpoint);
+}
+
 /* The account an isolated mount runs as must exist. */
 static void test_check_unknown_user(void **state)
 {
@@ -489,6 +521,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_asks_the_plugin,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plugin_value_said_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_typo_without_plugin,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_unknown_control_group,
 						setup, teardown),

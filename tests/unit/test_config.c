@@ -245,6 +245,23 @@ static void test_missing_plugin_and_mountpoint(void **state)
 			       "missing required key 'mountpoint'"));
 }
 
+/* With no plugin named its options are unknown, but a key a typo away
+ * from a host key, here the one that names the plugin, is still said. */
+static void test_missing_plugin_typo_suggested(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugn = memfs\nmountpoint = /a\n"
+		      "size = 1G\n");
+	assert_int_equal(fixture->errors->len, 2);
+	assert_non_null(strstr(fixture->errors->pdata[0],
+			       "[mount a] plugn: unknown key, or an option of "
+			       "the plugin, which this mount does not name "
+			       "(did you mean 'plugin'?)"));
+	assert_non_null(strstr(fixture->errors->pdata[1],
+			       "[mount a]: missing required key 'plugin'"));
+}
+
 static void test_bad_plugin_name(void **state)
 {
 	struct fixture *fixture = *state;
@@ -505,6 +522,28 @@ static void test_host_key_typo_suggested(void **state)
 			 "did you mean 'mountpoint'", NULL);
 }
 
+/* So it is when the plugin cannot be loaded; a key far from every host
+ * key (size) may be the plugin's, and is not mentioned. */
+static void test_unloaded_plugin_typo_suggested(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = nosuch\nmountpoint = /a\n"
+		      "mountpiont = /b\nsize = 1G\nthreds = 3\n");
+	assert_int_equal(fixture->errors->len, 0);
+	config_check_settings_unloaded_plugin(mount_at(fixture, 0),
+					      fixture->errors);
+	assert_int_equal(fixture->errors->len, 2);
+	assert_non_null(strstr(fixture->errors->pdata[0],
+			       "[mount a] mountpiont: unknown key, or an option "
+			       "of the plugin, which could not be loaded (did "
+			       "you mean 'mountpoint'?)"));
+	assert_non_null(strstr(fixture->errors->pdata[1],
+			       "[mount a] threds: unknown key, or an option of "
+			       "the plugin, which could not be loaded (did you "
+			       "mean 'threads'?)"));
+}
+
 static void test_format_fills_defaults(void **state)
 {
 	struct fixture *fixture = *state;
@@ -577,6 +616,7 @@ int main(void)
 		T(test_values_as_written),
 		T(test_invalid_mount_name),
 		T(test_missing_plugin_and_mountpoint),
+		T(test_missing_plugin_typo_suggested),
 		T(test_bad_plugin_name),
 		T(test_relative_mountpoint),
 		T(test_dotdot_mountpoint),
@@ -598,6 +638,7 @@ int main(void)
 		T(test_dropin_dir_name),
 		T(test_plugin_option_typo_and_missing),
 		T(test_host_key_typo_suggested),
+		T(test_unloaded_plugin_typo_suggested),
 		T(test_format_fills_defaults),
 		T(test_untrusted_config_refused),
 #undef T
