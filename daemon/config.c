@@ -733,6 +733,34 @@ static void load_mount_group(struct config *config, GKeyFile *keyfile,
 			  file, group);
 }
 
+/* A group that is neither [daemon] nor [mount NAME], with the one it
+ * likely means when it is a typo away: [deamon], [mout scratch]. */
+static void add_unknown_group_error(GPtrArray *errors, const char *file,
+				    const char *group)
+{
+	static const char *const daemon_group[] = { "daemon", NULL };
+	static const char *const mount_word[] = { "mount", NULL };
+	const char *const *daemon_lists[] = { daemon_group };
+	const char *const *mount_lists[] = { mount_word };
+	const char *space = strchr(group, ' ');
+	char *word = space ? g_strndup(group, (gsize)(space - group)) : NULL;
+
+	if (nearest_key(group, daemon_lists, 1))
+		add_error(errors,
+			  "%s: [%s]: unknown group (did you mean [daemon]?)",
+			  file, group);
+	else if (word && nearest_key(word, mount_lists, 1))
+		add_error(errors,
+			  "%s: [%s]: unknown group (did you mean [mount%s]?)",
+			  file, group, space);
+	else
+		add_error(errors,
+			  "%s: [%s]: unknown group (groups are [daemon] and "
+			  "[mount NAME])",
+			  file, group);
+	g_free(word);
+}
+
 static void load_text(struct config *config, const char *file,
 		      const char *text, gsize length, GPtrArray *errors)
 {
@@ -762,10 +790,7 @@ static void load_text(struct config *config, const char *file,
 			load_mount_group(config, keyfile, file, *group,
 					 group_repeated, errors);
 		else
-			add_error(errors,
-				  "%s: [%s]: unknown group (groups are [daemon] "
-				  "and [mount NAME])",
-				  file, *group);
+			add_unknown_group_error(errors, file, *group);
 	}
 	g_strfreev(groups);
 	g_hash_table_unref(repeated);

@@ -164,9 +164,25 @@ static void test_unknown_group(void **state)
 {
 	struct fixture *fixture = *state;
 
+	load(fixture, "[extra]\nlog-level = info\n");
+	assert_one_error(fixture, fixture->path, "[extra]: unknown group "
+			 "(groups are [daemon] and [mount NAME])", NULL);
+}
+
+/* A group a typo away from [daemon] or [mount NAME] is named. */
+static void test_unknown_group_suggests(void **state)
+{
+	struct fixture *fixture = *state;
+
 	load(fixture, "[deamon]\nlog-level = info\n");
-	assert_one_error(fixture, fixture->path, "[deamon]", "unknown group",
-			 NULL);
+	assert_one_error(fixture, fixture->path, "[deamon]: unknown group "
+			 "(did you mean [daemon]?)", NULL);
+	config_free(fixture->config);
+	g_ptr_array_set_size(fixture->errors, 0);
+
+	load(fixture, "[mout scratch]\nplugin = memfs\n");
+	assert_one_error(fixture, fixture->path, "[mout scratch]: unknown "
+			 "group (did you mean [mount scratch]?)", NULL);
 }
 
 static void test_unknown_daemon_key_suggests(void **state)
@@ -609,6 +625,7 @@ int main(void)
 		T(test_missing_file),
 		T(test_syntax_error),
 		T(test_unknown_group),
+		T(test_unknown_group_suggests),
 		T(test_unknown_daemon_key_suggests),
 		T(test_bad_log_level),
 		T(test_relative_plugin_dir),
