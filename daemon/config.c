@@ -761,6 +761,53 @@ static void add_unknown_group_error(GPtrArray *errors, const char *file,
 	g_free(word);
 }
 
+static bool parses(const char *text, gsize length)
+{
+	GKeyFile *keyfile = g_key_file_new();
+	bool parsed = g_key_file_load_from_data(keyfile, text, length,
+						 G_KEY_FILE_NONE, NULL);
+
+	g_key_file_free(keyfile);
+	return parsed;
+}
+
+/* The line of `text` that GKeyFile refuses, counted from 1, or 0 if it
+ * cannot be told.  GKeyFile's message quotes the line rather than number
+ * it, and is translated; but GKeyFile reads line by line and stops at the
+ * first line it cannot take, so that line ends the shortest run of whole
+ * lines from the top that fails to parse.  It is found by bisection, and
+ * given only when the lines before it do parse. */
+static unsigned syntax_error_line(const char *text, gsize length)
+{
+	GArray *ends = g_array_new(FALSE, FALSE, sizeof(gsize));
+	unsigned low = 1, high, line = 0;
+
+	for (gsize i = 0; i < length; i++) {
+		if (text[i] == '\n' || i == length - 1) {
+			gsize end = i + 1;
+
+			g_array_append_val(ends, end);
+		}
+	}
+	high = ends->len;
+	/* The first line count whose prefix fails, if failing is monotonic,
+	 * as it is for a reader that goes line by line. */
+	while (low < high) {
+		unsigned middle = low + (high - low) / 2;
+
+		if (parses(text, g_array_index(ends, gsize, middle - 1)))
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	if (low <= ends->len &&
+	    !parses(text, g_array_index(ends, gsize, low - 1)) &&
+	    (low == 1 || parses(text, g_array_index(ends, gsize, low - 2))))
+		line = low;
+	g_array_unref(ends);
+	return line;
+}
+
 static void load_text(struct config *config, const char *file,
 		      const char *text, gsize length, GPtrArray *errors)
 {
@@ -771,7 +818,14 @@ static void load_text(struct config *config, const char *file,
 
 	if (!g_key_file_load_from_data(keyfile, text, length, G_KEY_FILE_NONE,
 				       &error)) {
-		add_error(errors, "%s: syntax error: %s", file, error->message);
+		unsigned line = syntax_error_line(text, length);
+
+		if (line > 0)
+			add_error(errors, "%s: syntax error on line %u: %s",
+				  file, line, error->message);
+		else
+			add_error(errors, "%s: syntax error: %s", file,
+				  error->message);
 		note_unread(config, errors);
 		g_error_free(error);
 		g_key_file_free(keyfile);

@@ -160,6 +160,33 @@ static void test_syntax_error(void **state)
 	assert_one_error(fixture, fixture->path, "syntax error", NULL);
 }
 
+/* GKeyFile's message quotes the line it refuses; the line's number is
+ * added.  It is the line GKeyFile stopped at, not the first line with
+ * the same text (here a comment), nor a line at all for a key that comes
+ * before every group. */
+static void test_syntax_error_names_line(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[daemon]\nlog-level = info\n\n# [mount broken\n"
+		      "[mount broken\nplugin = memfs\n");
+	assert_one_error(fixture, fixture->path, ": syntax error on line 5: ",
+			 "[mount broken", NULL);
+	config_free(fixture->config);
+	g_ptr_array_set_size(fixture->errors, 0);
+
+	load(fixture, "log-level = info\n[daemon]\n");
+	assert_one_error(fixture, fixture->path, ": syntax error on line 1: ",
+			 NULL);
+	config_free(fixture->config);
+	g_ptr_array_set_size(fixture->errors, 0);
+
+	/* The last line need not end the file with a newline. */
+	load(fixture, "[daemon]\nlog-level = info\n[mount broken");
+	assert_one_error(fixture, fixture->path, ": syntax error on line 3: ",
+			 NULL);
+}
+
 static void test_unknown_group(void **state)
 {
 	struct fixture *fixture = *state;
@@ -624,6 +651,7 @@ int main(void)
 		T(test_fuse_options_defaults),
 		T(test_missing_file),
 		T(test_syntax_error),
+		T(test_syntax_error_names_line),
 		T(test_unknown_group),
 		T(test_unknown_group_suggests),
 		T(test_unknown_daemon_key_suggests),
