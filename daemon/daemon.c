@@ -74,7 +74,8 @@ void signals_setup(void)
 }
 
 struct plugin *daemon_load_plugin(const struct config *config,
-				  const struct mount_config *mount)
+				  const struct mount_config *mount,
+				  char **cause)
 {
 	GPtrArray *errors = g_ptr_array_new_with_free_func(g_free);
 	struct plugin *plugin;
@@ -83,39 +84,51 @@ struct plugin *daemon_load_plugin(const struct config *config,
 	plugin = plugin_load(mount->plugin, config->daemon.plugin_dir,
 			     !config->daemon.insecure_plugins, &error);
 	if (!plugin) {
-		log_error(NULL, "%s: [mount %s] plugin: %s", mount->file,
-			  mount->name, error);
+		g_ptr_array_add(errors,
+				g_strdup_printf("%s: [mount %s] plugin: %s",
+						mount->file, mount->name,
+						error));
 		config_check_settings_unloaded_plugin(mount, errors);
-		log_errors(errors);
 		g_free(error);
-		g_ptr_array_unref(errors);
-		return NULL;
+	} else {
+		config_check_plugin_options(mount, plugin->descriptor.options,
+					    errors);
 	}
-	config_check_plugin_options(mount, plugin->descriptor.options, errors);
 	log_errors(errors);
-	if (errors->len > 0)
+	if (errors->len > 0) {
 		g_clear_pointer(&plugin, plugin_unload);
+		if (cause)
+			*cause = g_strdup(errors->pdata[0]);
+	}
 	g_ptr_array_unref(errors);
 	return plugin;
 }
 
 bool daemon_check_instance(const struct mount_config *mount,
-			   const struct plugin *plugin, int64_t deadline_ms)
+			   const struct plugin *plugin, int64_t deadline_ms,
+			   char **cause)
 {
 	char *reason = NULL;
 	enum instance_check answer =
 	    instance_check(mount, plugin, deadline_ms, &reason);
 
-	if (answer == INSTANCE_REFUSED)
-		log_error(NULL, "%s: [mount %s] plugin %s refuses this "
-				"configuration: %s",
-			  mount->file, mount->name, plugin->descriptor.name,
-			  reason);
-	else if (answer == INSTANCE_UNCHECKED)
+	if (answer == INSTANCE_REFUSED) {
+		char *text = g_strdup_printf("%s: [mount %s] plugin %s refuses "
+					     "this configuration: %s",
+					     mount->file, mount->name,
+					     plugin->descriptor.name, reason);
+
+		log_error(NULL, "%s", text);
+		if (cause)
+			*cause = text;
+		else
+			g_free(text);
+	} else if (answer == INSTANCE_UNCHECKED) {
 		log_warning(NULL, "%s: [mount %s] plugin %s: configuration "
 				  "not checked: %s",
 			    mount->file, mount->name, plugin->descriptor.name,
 			    reason);
+	}
 	g_free(reason);
 	return answer != INSTANCE_REFUSED;
 }

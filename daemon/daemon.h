@@ -19,17 +19,19 @@ void signals_setup(void);
 
 /* Load the mount's plugin and check the mount's plugin options against it.
  * On failure logs every problem (naming the file, the group and the key)
- * and returns NULL. */
+ * and returns NULL; `cause`, if not NULL, then gets the first. */
 struct plugin *daemon_load_plugin(const struct config *config,
-				  const struct mount_config *mount);
+				  const struct mount_config *mount,
+				  char **cause);
 
 /* Whether the plugin opens an instance with the mount's configuration,
  * asked in a child process (see instance_check.h).  A refusal is logged,
- * naming the file, the mount and the plugin's reason, and gives false; no
- * answer by `deadline_ms` (monotonic) is logged as a warning and gives
- * true. */
+ * naming the file, the mount and the plugin's reason, and gives false
+ * (and the same text in `cause`, if not NULL); no answer by `deadline_ms`
+ * (monotonic) is logged as a warning and gives true. */
 bool daemon_check_instance(const struct mount_config *mount,
-			   const struct plugin *plugin, int64_t deadline_ms);
+			   const struct plugin *plugin, int64_t deadline_ms,
+			   char **cause);
 
 /* Serve until SIGTERM or SIGINT, or until `run_command` (may be NULL)
  * exits.  Takes the config over (a reload replaces it).  Returns the

@@ -212,7 +212,7 @@ static unsigned test_mounts(const struct config *config)
 		/* Reported already, by config_load(). */
 		if (!mount->plugin)
 			continue;
-		plugin = daemon_load_plugin(config, mount);
+		plugin = daemon_load_plugin(config, mount, NULL);
 		mountpoint_problem = mount->mountpoint
 					     ? mountpoint_check(mount->mountpoint)
 					     : NULL;
@@ -229,7 +229,8 @@ static unsigned test_mounts(const struct config *config)
 		else if (!daemon_check_instance(
 			     mount, plugin,
 			     g_get_monotonic_time() / 1000 +
-				 INSTANCE_CHECK_TIMEOUT_MS))
+				 INSTANCE_CHECK_TIMEOUT_MS,
+			     NULL))
 			problems++;
 		plugin_unload(plugin);
 		if (mountpoint_problem) {
@@ -338,7 +339,7 @@ static int run_dump_config(const struct arguments *arguments)
 	plugins = g_new0(struct plugin *, config->mounts->len);
 	for (guint i = 0; i < config->mounts->len; i++) {
 		plugins[i] = daemon_load_plugin(config,
-						config->mounts->pdata[i]);
+						config->mounts->pdata[i], NULL);
 		if (plugins[i])
 			declared[i] = plugins[i]->descriptor.options;
 		else

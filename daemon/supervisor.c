@@ -433,7 +433,8 @@ bool supervisor_start(struct supervisor *supervisor)
 					     config->mounts->pdata[i],
 					     daemon_load_plugin(
 						     config,
-						     config->mounts->pdata[i])));
+						     config->mounts->pdata[i],
+						     NULL)));
 	pthread_mutex_unlock(&supervisor->lock);
 	return start_and_wait(supervisor, supervisor->mounts, true, NULL);
 }
@@ -582,7 +583,7 @@ static bool is_running(struct mount *mount)
  * its new options: that mount's name goes to *refused. */
 static bool load_new_plugins(struct supervisor *supervisor,
 			     const struct config *fresh, struct plugin **plugins,
-			     const char **refused)
+			     const char **refused, char **cause)
 {
 	/* One deadline for all: the checks run in the main loop. */
 	int64_t deadline_ms =
@@ -596,9 +597,11 @@ static bool load_new_plugins(struct supervisor *supervisor,
 		plugins[i] = NULL;
 		if (keeps(mount, config))
 			continue;
-		plugins[i] = daemon_load_plugin(fresh, config);
+		plugins[i] = daemon_load_plugin(fresh, config,
+						replaces ? cause : NULL);
 		if (plugins[i] && replaces && is_running(mount) &&
-		    !daemon_check_instance(config, plugins[i], deadline_ms))
+		    !daemon_check_instance(config, plugins[i], deadline_ms,
+					   cause))
 			g_clear_pointer(&plugins[i], plugin_unload);
 		if (!plugins[i] && replaces) {
 			*refused = config->name;
@@ -620,17 +623,20 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	GPtrArray *fresh_mounts = g_ptr_array_new();
 	unsigned added = 0, removed = 0, changed = 0, kept = 0;
 	const char *refused = NULL;
+	char *cause = NULL;
 	GString *failed;
 	int status;
 
-	if (!load_new_plugins(supervisor, fresh, plugins, &refused)) {
+	if (!load_new_plugins(supervisor, fresh, plugins, &refused, &cause)) {
 		log_error(refused, "the new configuration of this mount cannot "
 				   "be used (see above); nothing changed, it "
 				   "keeps serving as it was");
 		*message = g_strdup_printf(
-			"[mount %s]: its new plugin or plugin options cannot be "
-			"used; nothing changed (see the daemon's log)",
-			refused);
+			"%s; nothing changed, the mount keeps serving as it "
+			"was",
+			cause ? cause : "a mount's new plugin or plugin "
+					"options cannot be used");
+		g_free(cause);
 		g_free(plugins);
 		g_ptr_array_unref(result);
 		g_ptr_array_unref(gone);

@@ -348,6 +348,36 @@ static void test_reload_reports_and_retries_failed_mounts(void **state)
 	g_free(late);
 }
 
+/* A reload whose new plugin options the plugin refuses answers with the
+ * plugin's reason, not only "see the log". */
+static void test_reload_refusal_names_the_cause(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *good = g_strdup_printf("[mount h]\nplugin = memfs\n"
+				     "mountpoint = %s\nsize = 64M\n",
+				     fixture->mountpoint);
+	char *bad = g_strdup_printf("[daemon]\ncontrol-socket = %s\n"
+				    "[mount h]\nplugin = memfs\n"
+				    "mountpoint = %s\nsize = 64Q\n",
+				    fixture->socket, fixture->mountpoint);
+	const char *const expected[] = { "'64Q' is not a size",
+					 "cannot be used", NULL };
+
+	serve_mount(fixture, NULL, good);
+	test_write_file(fixture->config, bad);
+	assert_int_equal(ctl(fixture, NULL, "reload"), 1);
+	assert_output_has(fixture, "[mount h] plugin memfs refuses this "
+				   "configuration: option size: '64Q' is not "
+				   "a size");
+	assert_output_has(fixture, "nothing changed");
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(bad);
+	g_free(good);
+}
+
 /* log-level = debug says more than info: each control request, and the
  * options a mount gives libfuse. */
 static void test_debug_level_says_more(void **state)
@@ -737,6 +767,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_reload_reports_and_retries_failed_mounts, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reload_refusal_names_the_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_debug_level_says_more,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_daemon_refused,
