@@ -848,7 +848,13 @@ static void test_moved_mount_unmounted_where_it_went(void **state)
 	assert_int_equal(umount(other), 0);
 	fusehostd_assert_logged(daemon, "was moved to ");
 	if (kernel_has_unique_mount_ids()) {
-		assert_true(wait_for_no_fuse_mount(moved, START_TIMEOUT_MS));
+		if (!wait_for_no_fuse_mount(moved, START_TIMEOUT_MS)) {
+			char *log = fusehostd_log(daemon);
+
+			fprintf(stderr, "daemon log:\n%s\n", log);
+			g_free(log);
+			fail_msg("%s is still mounted", moved);
+		}
 		fusehostd_assert_logged(daemon, "unmounting it at ");
 	} else {
 		/* Nothing proves it is ours: it is left, and said so. */
