@@ -709,16 +709,14 @@ static bool serve(struct mount *mount, bool *crashed)
 	return lost;
 }
 
-/* The thread's last step.  Nobody joins the thread of an abandoned mount
- * (see mount_wait_stopped_by): if the plugin lets it go after all, it is
- * reclaimed when it ends. */
+/* The thread's last step.  The thread of an abandoned mount (see
+ * mount_wait_stopped_by) is joined by mount_reap_abandoned() once it gets
+ * here, if the plugin lets it go after all. */
 static void thread_finished(struct mount *mount)
 {
 	pthread_mutex_lock(&mount->lock);
 	mount->thread_done = true;
 	pthread_cond_broadcast(&mount->changed);
-	if (mount->abandoned)
-		pthread_detach(pthread_self());
 	pthread_mutex_unlock(&mount->lock);
 }
 
@@ -948,13 +946,19 @@ bool mount_wake(struct mount *mount)
 	return returned;
 }
 
-bool mount_thread_finished(struct mount *mount)
+bool mount_reap_abandoned(struct mount *mount)
 {
 	bool done;
 
 	pthread_mutex_lock(&mount->lock);
 	done = mount->thread_done;
 	pthread_mutex_unlock(&mount->lock);
+	/* Joined, not detached: its end (thread-local destructors, maybe
+	 * the plugin's) is over before the plugin may be unloaded. */
+	if (done && mount->thread_running) {
+		pthread_join(mount->thread, NULL);
+		mount->thread_running = false;
+	}
 	return done;
 }
 
@@ -1056,9 +1060,11 @@ bool mount_wait_stopped_by(struct mount *mount, int64_t deadline_ms,
 	}
 	/* The loop is over; the thread still unmounts and runs the
 	 * plugin's destroy and close, which get the stop timeout again
-	 * (on a loaded machine, the first may be used up by the loop). */
-	if (!wait_thread_done(mount,
-			      g_get_monotonic_time() / 1000 + timeout_ms) &&
+	 * (on a loaded machine, the first may be used up by the loop),
+	 * counted from the deadline that all mounts stopping together
+	 * share, so that slow ones do not add up. */
+	if (!wait_thread_done(mount, MAX(deadline_ms + timeout_ms,
+					 grace_deadline_ms())) &&
 	    abandon(mount)) {
 		log_error(name,
 			  "plugin %s has not finished closing within %d ms: "

@@ -174,9 +174,10 @@ bool mount_wait_stopped(struct mount *mount, int timeout_ms);
 bool mount_wait_stopped_by(struct mount *mount, int64_t deadline_ms,
 			   int timeout_ms);
 
-/* Whether the mount's thread has finished its work: torn the mount down
- * or given up starting it.  It may still be ending. */
-bool mount_thread_finished(struct mount *mount);
+/* For an abandoned mount: whether its thread has finished after all (torn
+ * the mount down or given up starting it); it is then joined, and the
+ * mount may be freed. */
+bool mount_reap_abandoned(struct mount *mount);
 
 /* Whether this very mount (same mount id and connection) is still in the
  * mount table, looked up first in `table`: read once (mountinfo_read) for

@@ -109,14 +109,25 @@ struct supervisor *supervisor_new(struct config *config)
 	return supervisor;
 }
 
+/* Free the abandoned mounts whose plugin has let their thread go after
+ * all. */
+static void reap_abandoned(struct supervisor *supervisor)
+{
+	for (guint i = supervisor->abandoned->len; i > 0; i--) {
+		struct mount *mount = supervisor->abandoned->pdata[i - 1];
+
+		if (mount_reap_abandoned(mount)) {
+			mount_free(mount);
+			g_ptr_array_remove_index(supervisor->abandoned, i - 1);
+		}
+	}
+}
+
 void supervisor_free(struct supervisor *supervisor)
 {
 	g_source_remove(supervisor->hang_check);
 	g_ptr_array_unref(supervisor->mounts);
-	/* Those whose plugin has let their thread go after all. */
-	for (guint i = 0; i < supervisor->abandoned->len; i++)
-		if (mount_thread_finished(supervisor->abandoned->pdata[i]))
-			mount_free(supervisor->abandoned->pdata[i]);
+	reap_abandoned(supervisor);
 	g_ptr_array_unref(supervisor->abandoned);
 	pthread_mutex_destroy(&supervisor->lock);
 	config_free(supervisor->config);
@@ -645,6 +656,7 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	}
 	supervisor->config = fresh;
 	log_set_level(fresh->daemon.log_level);
+	reap_abandoned(supervisor);
 
 	/* Mounts no longer configured, and below those whose configuration
 	 * changed: all stopped together. */
