@@ -840,6 +840,11 @@ static void test_moved_mount_unmounted_where_it_went(void **state)
 
 	test_write_file(fixture->config, config);
 	daemon = start_and_wait(fixture, mountpoint);
+	/* Not before the daemon has noted which kernel mount is its own,
+	 * just after mounting: a mount moved before that is not known as
+	 * its own. */
+	assert_true(fusehostd_wait_for_log(daemon, "hello: serving plugin",
+					   START_TIMEOUT_MS));
 	assert_int_equal(rename(parent, renamed), 0);
 	assert_true(is_fuse_mounted(moved));
 	assert_int_equal(mount("tmpfs", other, "tmpfs", 0, NULL), 0);
