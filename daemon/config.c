@@ -418,8 +418,8 @@ static void parse_bool_key(const char *value, bool *result, const char *file,
 {
 	if (parse_bool(value, result) < 0)
 		add_error(errors,
-			  "%s: [%s] %s: '%s' is not a boolean (true, false, "
-			  "yes, no, on, off, 1 or 0)%s",
+			  "%s: [%s] %s: '%s' is not a boolean (" BOOLEAN_VALUES
+			  ")%s",
 			  file, group, key, value, comment_hint(value));
 }
 

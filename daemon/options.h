@@ -11,6 +11,8 @@
 
 /* true/false, yes/no, on/off, 1/0 (case-insensitive). */
 int parse_bool(const char *text, bool *value);
+/* What parse_bool() takes, for messages about a value it refused. */
+#define BOOLEAN_VALUES "true, false, yes, no, on, off, 1 or 0"
 
 /* A decimal integer, optionally signed. */
 int parse_int64(const char *text, int64_t *value);

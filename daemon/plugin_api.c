@@ -71,7 +71,7 @@ int fusehost_option_bool(const struct fusehost_mount *mount, const char *name,
 		return -ENOENT;
 	if (parse_bool(text, value) < 0) {
 		report_bad_value(mount, name, text,
-				 "a boolean (true or false)");
+				 "a boolean (" BOOLEAN_VALUES ")");
 		return -EINVAL;
 	}
 	return 0;

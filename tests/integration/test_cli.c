@@ -206,7 +206,8 @@ static void test_bad_plugin_value_said_once(void **state)
 	assert_output_has(fixture, line);
 	assert_output_has(fixture, "[mount p] plugin passthrough refuses this "
 				   "configuration: option writeback: 'maybe' "
-				   "is not a boolean");
+				   "is not a boolean (true, false, yes, no, "
+				   "on, off, 1 or 0)");
 	assert_int_equal(test_count(fixture->output, "1.5G"), 1);
 	assert_int_equal(test_count(fixture->output, "-5M"), 1);
 	assert_int_equal(test_count(fixture->output, "maybe"), 1);
