@@ -67,6 +67,7 @@ struct mount *mount_new(const struct mount_config *config,
 	mount->plugin = plugin;
 	mount->api.config = config;
 	mount->api.plugin = plugin;
+	mount->api.layer = &mount->layer;
 	pthread_mutex_init(&mount->lock, NULL);
 	init_monotonic_cond(&mount->changed);
 	mount->state = MOUNT_FAILED;

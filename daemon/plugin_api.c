@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "layer.h"
 #include "log.h"
 #include "options.h"
 #include "plugin.h"
@@ -130,6 +131,16 @@ int plugin_api_open(struct fusehost_mount *mount, void **instance)
 	return result;
 }
 
+/* What the layer's own records about the mount go by, so that a plugin's
+ * messages follow the same log-level. */
+static int mount_log_level(const struct fusehost_mount *mount)
+{
+	if (mount->layer)
+		return __atomic_load_n(&mount->layer->settings->log_level,
+				       __ATOMIC_RELAXED);
+	return __atomic_load_n(&mount->config->log_level, __ATOMIC_RELAXED);
+}
+
 void fusehost_log(const struct fusehost_mount *mount,
 		  enum fusehost_log_level level, const char *format, ...)
 {
@@ -142,7 +153,7 @@ void fusehost_log(const struct fusehost_mount *mount,
 				.mount = mount->config->name,
 				.plugin = mount->plugin->descriptor.name,
 				.duration_usec = -1,
-				.mount_level = mount->config->log_level },
+				.mount_level = mount_log_level(mount) },
 			    mount->plugin->path, 0, "fusehost_log", format,
 			    args);
 	else /* from code that serves no mount in particular */

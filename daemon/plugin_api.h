@@ -9,12 +9,19 @@
 
 #include <fusehost/plugin.h>
 
+struct layer;
 struct mount_config;
 struct plugin;
 
 struct fusehost_mount {
 	const struct mount_config *config;
 	const struct plugin *plugin;
+	/* The layer of the mount being served, whose settings hold the
+	 * mount's log level as it is now (a reload changes it, and with
+	 * isolation = process only the shared settings are told); NULL when
+	 * no mount is served (an instance check), where the config's
+	 * level stands. */
+	const struct layer *layer;
 	char *open_error; /* why .open() failed, or NULL; g_free */
 	bool opening; /* .open() is running */
 	/* The first value a typed reader could not parse while .open() ran

@@ -527,6 +527,44 @@ static void test_trace_reaches_the_process(void **state)
 	fusehostd_assert_log_clean(fixture->base.daemon, NULL);
 }
 
+/* A stat that the plugin answers, having logged "debug from the plugin"
+ * before it did: once stat returns, the line is in the log or never
+ * will be. */
+static void stat_logdebug(struct isolation_fixture *fixture)
+{
+	char *path = test_path(fixture->isolated, "logdebug");
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	g_free(path);
+}
+
+/* A plugin's own messages follow the mount's log-level as the daemon has
+ * it now, in the process that serves the mount too. */
+static void test_log_level_reaches_the_plugin(void **state)
+{
+	struct isolation_fixture *fixture = *state;
+	char *log;
+
+	serve(fixture, "");
+	stat_logdebug(fixture);
+	log = fusehostd_log(fixture->base.daemon);
+	assert_null(strstr(log, "debug from the plugin"));
+	g_free(log);
+
+	serve_config_rewrite(fixture, "log-level = debug\n");
+	kill(fixture->base.daemon->pid, SIGUSR2);
+	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
+					   "trace settings applied",
+					   START_TIMEOUT_MS));
+	stat_logdebug(fixture);
+	fusehostd_assert_logged(fixture->base.daemon,
+				"debug: isolated: debug from the plugin");
+	stop_cleanly(fixture);
+	fusehostd_assert_log_clean(fixture->base.daemon, NULL);
+}
+
 /* --plugin-dir may be relative to where fusehostd starts: a mount's own
  * process is given the plugin's path, and refused a relative one. */
 static void test_relative_plugin_dir(void **state)
@@ -587,6 +625,8 @@ int main(void)
 			test_leaks_stay_out_of_fusehostd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trace_reaches_the_process,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_log_level_reaches_the_plugin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_plugin_dir, setup,
 						teardown),
 	};

@@ -336,6 +336,42 @@ static void test_sigusr2_switches_trace(void **state)
 	g_free(mountpoint);
 }
 
+/* SIGUSR2 applies a changed log-level to the plugin's own messages too. */
+static void test_sigusr2_log_level_reaches_the_plugin(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "m");
+	char *plugin = test_plugin_path("misbehave");
+	char *config = g_strdup_printf("[mount m]\nplugin = %s\n"
+				       "mountpoint = %s\n",
+				       plugin, mountpoint);
+	char *debug = g_strdup_printf("%slog-level = debug\n", config);
+	/* The plugin logs before it answers: once stat returns, the line
+	 * is in the log or never will be. */
+	char *logdebug = test_path(mountpoint, "logdebug");
+	struct stat st;
+	char *log;
+
+	serve(fixture, config, mountpoint);
+	assert_int_equal(stat(logdebug, &st), -1);
+	log = fusehostd_log(fixture->daemon);
+	assert_null(strstr(log, "debug from the plugin"));
+	g_free(log);
+	test_write_file(fixture->config, debug);
+	kill(fixture->daemon->pid, SIGUSR2);
+	assert_true(fusehostd_wait_for_log(fixture->daemon, "settings applied",
+					   START_TIMEOUT_MS));
+	assert_int_equal(stat(logdebug, &st), -1);
+	fusehostd_assert_logged(fixture->daemon,
+				"debug: m: debug from the plugin");
+	stop(fixture, nothing_expected);
+	g_free(logdebug);
+	g_free(debug);
+	g_free(config);
+	g_free(plugin);
+	g_free(mountpoint);
+}
+
 static void *read_file_in_background(const char *path, pid_t *child)
 {
 	*child = fork();
@@ -576,6 +612,9 @@ int main(void)
 					    fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_sigusr2_switches_trace, setup,
 					    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_sigusr2_log_level_reaches_the_plugin, setup,
+		fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_slow_operation_shows_and_is_logged, setup,
 		fixture_teardown),

@@ -20,6 +20,8 @@
  *               no_new_privs and seccomp lines from /proc/self/status
  *   /lognull    getattr logs "logged without a mount" through
  *               fusehost_log(NULL, ...), then says ENOENT
+ *   /logdebug   getattr logs "debug from the plugin" at debug level
+ *               through fusehost_log() with its mount, then says ENOENT
  *
  * With the `open-sleep-file` option, opening the filesystem (mounting it)
  * takes `sleep-ms` while that file exists; with `close-sleep-file`,
@@ -38,6 +40,7 @@
 #include <fusehost/plugin.h>
 
 struct misbehave {
+	struct fusehost_mount *mount;
 	long sleep_ms;
 	char *close_sleep_file;
 };
@@ -65,6 +68,7 @@ static int misbehave_open_instance(struct fusehost_mount *mount,
 		free(state);
 		return -EINVAL;
 	}
+	state->mount = mount;
 	state->sleep_ms = (long)sleep_ms;
 	open_sleep_file = fusehost_option_string(mount, "open-sleep-file");
 	if (*open_sleep_file && access(open_sleep_file, F_OK) == 0)
@@ -114,6 +118,13 @@ static int misbehave_getattr(const char *path, struct stat *st,
 	if (strcmp(path, "/lognull") == 0) {
 		fusehost_log(NULL, FUSEHOST_LOG_WARNING,
 			     "logged without a mount");
+		return -ENOENT;
+	}
+	if (strcmp(path, "/logdebug") == 0) {
+		struct misbehave *state = fuse_get_context()->private_data;
+
+		fusehost_log(state->mount, FUSEHOST_LOG_DEBUG,
+			     "debug from the plugin");
 		return -ENOENT;
 	}
 	if (strcmp(path, "/toomuch") == 0 || strcmp(path, "/sleep") == 0 ||
