@@ -123,6 +123,12 @@ void mount_set_trace(struct mount *mount, bool trace)
 
 void mount_set_log_level(struct mount *mount, int log_level)
 {
+	/* The process that serves a mount with isolation = process keeps
+	 * the daemon's level as it was when it started: a mount without a
+	 * level of its own gets the daemon's as it is now instead, through
+	 * the settings it shares with that process. */
+	if (log_level < 0 && mount->shared)
+		log_level = (int)log_get_level();
 	layer_set_log_level(&mount->layer, log_level);
 }
 

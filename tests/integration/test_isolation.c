@@ -76,18 +76,19 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Misbehave isolated (with `extra` keys) beside memfs. */
-static void serve_config_rewrite(struct isolation_fixture *fixture,
-				 const char *extra)
+/* Misbehave isolated (with `extra` keys) beside memfs, and `daemon_extra`
+ * keys in [daemon]. */
+static void write_config(struct isolation_fixture *fixture,
+			 const char *daemon_extra, const char *extra)
 {
 	char *plugin = test_plugin_path("misbehave");
-	char *text = g_strdup_printf("[daemon]\nstop-timeout-sec = 2\n"
+	char *text = g_strdup_printf("[daemon]\nstop-timeout-sec = 2\n%s"
 				     "[mount isolated]\nplugin = %s\n"
 				     "mountpoint = %s\nisolation = process\n"
 				     "%s%s"
 				     "[mount good]\nplugin = memfs\n"
 				     "mountpoint = %s\n",
-				     plugin, fixture->isolated,
+				     daemon_extra, plugin, fixture->isolated,
 				     strstr(extra, "restart-sec")
 					     ? ""
 					     : "restart-sec = 0\n",
@@ -96,6 +97,13 @@ static void serve_config_rewrite(struct isolation_fixture *fixture,
 	test_write_file(fixture->base.config, text);
 	g_free(text);
 	g_free(plugin);
+}
+
+/* Misbehave isolated (with `extra` keys) beside memfs. */
+static void serve_config_rewrite(struct isolation_fixture *fixture,
+				 const char *extra)
+{
+	write_config(fixture, "", extra);
 }
 
 static void serve(struct isolation_fixture *fixture, const char *extra)
@@ -565,6 +573,31 @@ static void test_log_level_reaches_the_plugin(void **state)
 	fusehostd_assert_log_clean(fixture->base.daemon, NULL);
 }
 
+/* So does the daemon's log-level, for a mount without one of its own:
+ * the process keeps the level it started with unless told. */
+static void test_daemon_log_level_reaches_the_plugin(void **state)
+{
+	struct isolation_fixture *fixture = *state;
+	char *log;
+
+	serve(fixture, "");
+	stat_logdebug(fixture);
+	log = fusehostd_log(fixture->base.daemon);
+	assert_null(strstr(log, "debug from the plugin"));
+	g_free(log);
+
+	write_config(fixture, "log-level = debug\n", "");
+	kill(fixture->base.daemon->pid, SIGUSR2);
+	assert_true(fusehostd_wait_for_log(fixture->base.daemon,
+					   "trace settings applied",
+					   START_TIMEOUT_MS));
+	stat_logdebug(fixture);
+	fusehostd_assert_logged(fixture->base.daemon,
+				"debug: isolated: debug from the plugin");
+	stop_cleanly(fixture);
+	fusehostd_assert_log_clean(fixture->base.daemon, NULL);
+}
+
 /* --plugin-dir may be relative to where fusehostd starts: a mount's own
  * process is given the plugin's path, and refused a relative one. */
 static void test_relative_plugin_dir(void **state)
@@ -627,6 +660,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_log_level_reaches_the_plugin, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_daemon_log_level_reaches_the_plugin, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_relative_plugin_dir, setup,
 						teardown),
 	};
