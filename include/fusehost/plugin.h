@@ -42,6 +42,18 @@
  * after does not undo, and takes nothing exclusively: what only one
  * instance may hold (a lock on a backing file, a port) is taken in
  * fuse_operations.init, which runs only once the mount is made.
+ * A mount that serves sees .open(), init, its operations, destroy (given
+ * what init returned) and .close(), in that order; an instance that is
+ * never mounted (the checks above, a mount that cannot be made) sees
+ * .open() and .close() alone; a mount that starts again (restarted,
+ * remounted by a reload) gets a new instance each time.  .open() and
+ * .close() answer no request: what fuse_get_context() returns there is
+ * no context of theirs (it may be NULL, or not a context at all), so
+ * they use the handle and the instance they are given.  The check's
+ * child process is a fork() of fusehostd made while other mounts serve,
+ * so a lock that operations in other threads held at that moment stays
+ * held in it for good: .open() does not wait for locks that operations
+ * take (the check would give up after a few seconds).
  *
  * Errors.  Operations return 0 (or a byte count where libfuse says so) or a
  * negative errno, as libfuse defines.  A slot left NULL behaves as libfuse
@@ -127,7 +139,11 @@ struct fusehost_plugin {
 	int (*open)(struct fusehost_mount *mount, void **instance);
 
 	/* Free the instance; called after the mount is gone and every
-	 * operation has returned. */
+	 * operation has returned.  A mount that stops while an operation
+	 * does not return, even once its FUSE connection is aborted, is
+	 * given up: its instance is closed only if that operation returns
+	 * later, and with isolation = process (whose process is killed)
+	 * never. */
 	void (*close)(void *instance);
 
 	/* The filesystem: libfuse's high-level operations. */
@@ -187,8 +203,10 @@ enum fusehost_log_level {
 	FUSEHOST_LOG_DEBUG = 3,
 };
 
-/* Log through the daemon's log, prefixed with the mount's name; with a
- * NULL mount, for code that serves no mount in particular, without. */
+/* Log through the daemon's log, prefixed with the mount's name, if the
+ * mount's log-level (or else the daemon's) lets the level through; with a
+ * NULL mount, for code that serves no mount in particular, without a
+ * name and by the daemon's log-level. */
 void fusehost_log(const struct fusehost_mount *mount,
 		  enum fusehost_log_level level, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
