@@ -141,6 +141,17 @@ static int mount_log_level(const struct fusehost_mount *mount)
 	return __atomic_load_n(&mount->config->log_level, __ATOMIC_RELAXED);
 }
 
+/* A level outside the enum (a syslog LOG_* passed by mistake, say) counts
+ * as the nearest one: the log indexes tables of four by it. */
+static enum log_level plugin_log_level(enum fusehost_log_level level)
+{
+	if ((int)level < (int)FUSEHOST_LOG_ERROR)
+		return LOG_LEVEL_ERROR;
+	if ((int)level > (int)FUSEHOST_LOG_DEBUG)
+		return LOG_LEVEL_DEBUG;
+	return (enum log_level)level;
+}
+
 void fusehost_log(const struct fusehost_mount *mount,
 		  enum fusehost_log_level level, const char *format, ...)
 {
@@ -148,7 +159,7 @@ void fusehost_log(const struct fusehost_mount *mount,
 
 	va_start(args, format);
 	if (mount)
-		log_recordv((enum log_level)level,
+		log_recordv(plugin_log_level(level),
 			    &(struct log_fields){
 				.mount = mount->config->name,
 				.plugin = mount->plugin->descriptor.name,
@@ -157,7 +168,7 @@ void fusehost_log(const struct fusehost_mount *mount,
 			    mount->plugin->path, 0, "fusehost_log", format,
 			    args);
 	else /* from code that serves no mount in particular */
-		log_recordv((enum log_level)level,
+		log_recordv(plugin_log_level(level),
 			    &(struct log_fields){ .duration_usec = -1,
 						  .mount_level = -1 },
 			    "plugin", 0, "fusehost_log", format, args);

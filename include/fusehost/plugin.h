@@ -206,7 +206,9 @@ enum fusehost_log_level {
 /* Log through the daemon's log, prefixed with the mount's name, if the
  * mount's log-level (or else the daemon's) lets the level through; with a
  * NULL mount, for code that serves no mount in particular, without a
- * name and by the daemon's log-level. */
+ * name and by the daemon's log-level.  A level below FUSEHOST_LOG_ERROR
+ * counts as that, one past FUSEHOST_LOG_DEBUG as that (these are not
+ * syslog's LOG_* numbers). */
 void fusehost_log(const struct fusehost_mount *mount,
 		  enum fusehost_log_level level, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -372,6 +372,33 @@ static void test_sigusr2_log_level_reaches_the_plugin(void **state)
 	g_free(mountpoint);
 }
 
+/* A plugin that logs at a level that is none of the four gets the
+ * nearest: its message neither vanishes nor reaches the log's tables
+ * out of bounds. */
+static void test_odd_log_levels(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "m");
+	char *plugin = test_plugin_path("misbehave");
+	char *config = g_strdup_printf("[mount m]\nplugin = %s\n"
+				       "mountpoint = %s\nlog-level = debug\n",
+				       plugin, mountpoint);
+	char *logodd = test_path(mountpoint, "logodd");
+	const char *const expected[] = {"below error", NULL};
+	struct stat st;
+
+	serve(fixture, config, mountpoint);
+	assert_int_equal(stat(logodd, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	fusehostd_assert_logged(fixture->daemon, "error: m: below error");
+	fusehostd_assert_logged(fixture->daemon, "debug: m: past debug");
+	stop(fixture, expected);
+	g_free(logodd);
+	g_free(config);
+	g_free(plugin);
+	g_free(mountpoint);
+}
+
 static void *read_file_in_background(const char *path, pid_t *child)
 {
 	*child = fork();
@@ -615,6 +642,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_sigusr2_log_level_reaches_the_plugin, setup,
 		fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_odd_log_levels, setup,
+					    fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_slow_operation_shows_and_is_logged, setup,
 		fixture_teardown),

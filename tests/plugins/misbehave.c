@@ -22,6 +22,8 @@
  *               fusehost_log(NULL, ...), then says ENOENT
  *   /logdebug   getattr logs "debug from the plugin" at debug level
  *               through fusehost_log() with its mount, then says ENOENT
+ *   /logodd     getattr logs "below error" at level -1 and "past debug"
+ *               at level 7 (syslog's LOG_DEBUG), then says ENOENT
  *
  * With the `open-sleep-file` option, opening the filesystem (mounting it)
  * takes `sleep-ms` while that file exists; with `close-sleep-file`,
@@ -125,6 +127,15 @@ static int misbehave_getattr(const char *path, struct stat *st,
 
 		fusehost_log(state->mount, FUSEHOST_LOG_DEBUG,
 			     "debug from the plugin");
+		return -ENOENT;
+	}
+	if (strcmp(path, "/logodd") == 0) {
+		struct misbehave *state = fuse_get_context()->private_data;
+
+		fusehost_log(state->mount, (enum fusehost_log_level)-1,
+			     "below error");
+		fusehost_log(state->mount, (enum fusehost_log_level)7,
+			     "past debug");
 		return -ENOENT;
 	}
 	if (strcmp(path, "/toomuch") == 0 || strcmp(path, "/sleep") == 0 ||
