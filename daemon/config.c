@@ -296,6 +296,13 @@ static const char *comment_hint(const char *value)
 	return "";
 }
 
+/* The same, for the values of plugin options that the plugin API's typed
+ * readers refuse. */
+const char *config_comment_hint(const char *value)
+{
+	return comment_hint(value);
+}
+
 /* A key's value as written.  GKeyFile drops the spaces after "=", but
  * keeps those at the end of the line, which nobody sees: "root = /srv "
  * would name a directory ending in a space.  Escapes such as \s are not

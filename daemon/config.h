@@ -130,6 +130,11 @@ struct config *config_load_text(const char *text, const char *name,
  * to the plugin. */
 bool config_is_mount_host_key(const char *key);
 
+/* GKeyFile takes comments only on lines of their own: "x = 1 # note" makes
+ * the value "1 # note".  For a message that refuses a value: a hint that
+ * says so when the value looks like that, else "". */
+const char *config_comment_hint(const char *value);
+
 /* The slow-operation threshold that applies to a mount, in ms. */
 int64_t mount_config_slow_op_ms(const struct config *config,
 				const struct mount_config *mount);

@@ -232,6 +232,29 @@ static void test_bad_plugin_value_said_once(void **state)
 	g_free(memfs_point);
 }
 
+/* A plugin option's value with a comment after it is refused with the
+ * same hint as a host key's: GKeyFile takes comments only on lines of
+ * their own. */
+static void test_plugin_value_comment_hint(void **state)
+{
+	struct cli_fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "m");
+	char *text = g_strdup_printf(
+		"[daemon]\ncontrol-socket =\nmetrics-listen =\n"
+		"[mount m]\nplugin = memfs\nmountpoint = %s\n"
+		"size = 64M   # for scratch files\n",
+		mountpoint);
+
+	test_write_file(fixture->config, text);
+	assert_int_equal(run_check(fixture), 1);
+	assert_output_has(fixture, "option size: '64M   # for scratch files' "
+				   "is not a size in bytes (such as 4096, 64M "
+				   "or 1G) (comments must be on a line of "
+				   "their own)\n");
+	g_free(text);
+	g_free(mountpoint);
+}
+
 /* -t still points out a misspelt host key when it cannot know the
  * plugin's options: the plugin's file is missing, or no plugin is
  * named. */
@@ -522,6 +545,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_asks_the_plugin,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plugin_value_said_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plugin_value_comment_hint,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_typo_without_plugin,
 						setup, teardown),
