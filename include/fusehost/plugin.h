@@ -143,7 +143,9 @@ struct fusehost_plugin {
 	 * does not return, even once its FUSE connection is aborted, is
 	 * given up: its instance is closed only if that operation returns
 	 * later, and with isolation = process (whose process is killed)
-	 * never. */
+	 * never.  Once no mount uses the plugin any more (a reload removed
+	 * them) the host dlclose()s it: a thread the plugin started must
+	 * have ended by the time its last instance is closed. */
 	void (*close)(void *instance);
 
 	/* The filesystem: libfuse's high-level operations. */
