@@ -50,8 +50,12 @@ static void report_bad_value(const struct fusehost_mount *mount,
 	/* The readers take a const handle, as the ABI has it; the handle
 	 * is the host's own. */
 	struct fusehost_mount *host_mount = (struct fusehost_mount *)mount;
+	/* Else an administrator looks for the value in the config in vain. */
+	const char *origin = mount_config_setting(mount->config, name)
+				     ? config_comment_hint(value)
+				     : " (the plugin's own default)";
 	char *bad_value = g_strdup_printf("%s: '%s' is not %s%s", name, value,
-					  expected, config_comment_hint(value));
+					  expected, origin);
 
 	if (!mount->opening) {
 		log_bad_value(mount, bad_value);

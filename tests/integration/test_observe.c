@@ -399,6 +399,33 @@ static void test_odd_log_levels(void **state)
 	g_free(mountpoint);
 }
 
+/* A plugin whose declared default does not parse: the message says the
+ * value is the plugin's, not to be found in the config. */
+static void test_bad_default_is_the_plugins(void **state)
+{
+	struct fixture *fixture = *state;
+	char *mountpoint = test_subdir(fixture->dir, "m");
+	char *plugin = test_plugin_path("misbehave");
+	char *config = g_strdup_printf("[mount m]\nplugin = %s\n"
+				       "mountpoint = %s\n",
+				       plugin, mountpoint);
+	char *baddefault = test_path(mountpoint, "baddefault");
+	const char *const expected[] = {"bad-default", NULL};
+	struct stat st;
+
+	serve(fixture, config, mountpoint);
+	assert_int_equal(stat(baddefault, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	fusehostd_assert_logged(fixture->daemon,
+				"[mount m] bad-default: 'soon' is not a whole "
+				"number (the plugin's own default)\n");
+	stop(fixture, expected);
+	g_free(baddefault);
+	g_free(config);
+	g_free(plugin);
+	g_free(mountpoint);
+}
+
 static void *read_file_in_background(const char *path, pid_t *child)
 {
 	*child = fork();
@@ -644,6 +671,8 @@ int main(void)
 		fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_odd_log_levels, setup,
 					    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_default_is_the_plugins,
+					    setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_slow_operation_shows_and_is_logged, setup,
 		fixture_teardown),

@@ -24,6 +24,8 @@
  *               through fusehost_log() with its mount, then says ENOENT
  *   /logodd     getattr logs "below error" at level -1 and "past debug"
  *               at level 7 (syslog's LOG_DEBUG), then says ENOENT
+ *   /baddefault getattr reads the option `bad-default`, whose declared
+ *               default is no number, as a number, then says ENOENT
  *
  * With the `open-sleep-file` option, opening the filesystem (mounting it)
  * takes `sleep-ms` while that file exists; with `close-sleep-file`,
@@ -136,6 +138,13 @@ static int misbehave_getattr(const char *path, struct stat *st,
 			     "below error");
 		fusehost_log(state->mount, (enum fusehost_log_level)7,
 			     "past debug");
+		return -ENOENT;
+	}
+	if (strcmp(path, "/baddefault") == 0) {
+		struct misbehave *state = fuse_get_context()->private_data;
+		int64_t number;
+
+		fusehost_option_int(state->mount, "bad-default", &number);
 		return -ENOENT;
 	}
 	if (strcmp(path, "/toomuch") == 0 || strcmp(path, "/sleep") == 0 ||
@@ -315,6 +324,10 @@ static const struct fusehost_option misbehave_options[] = {
 	  .help = "while this file exists, opening the filesystem takes "
 		  "sleep-ms",
 	  .default_value = "" },
+	{ .name = "bad-default",
+	  .help = "a number, read by looking up /baddefault, whose default "
+		  "is none",
+	  .default_value = "soon" },
 	{ .name = "close-sleep-file",
 	  .help = "while this file exists, closing the filesystem takes "
 		  "sleep-ms",
