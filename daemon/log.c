@@ -217,11 +217,50 @@ static void write_fully(int fd, const char *data, size_t length)
 	}
 }
 
+/* One record, one line: a newline inside a message (a file name in a
+ * trace, a plugin's own text) would start what reads as a record of its
+ * own, with whatever level and mount the text cares to give.  Control
+ * characters are written as C escapes instead; NULL if there are none. */
+static char *escape_controls(const char *message)
+{
+	size_t extra = 0;
+	char *escaped;
+	char *out;
+
+	for (const char *c = message; *c; c++)
+		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
+			extra += 3; /* at most "\\xNN" for one byte */
+	if (extra == 0)
+		return NULL;
+	escaped = malloc(strlen(message) + extra + 1);
+	if (!escaped)
+		return NULL;
+	out = escaped;
+	for (const char *c = message; *c; c++) {
+		unsigned char byte = (unsigned char)*c;
+
+		if (byte == '\n')
+			out += sprintf(out, "\\n");
+		else if (byte == '\r')
+			out += sprintf(out, "\\r");
+		else if ((byte < 0x20 && byte != '\t') || byte == 0x7f)
+			out += sprintf(out, "\\x%02x", byte);
+		else
+			*out++ = (char)byte;
+	}
+	*out = '\0';
+	return escaped;
+}
+
 static void emit_stderr(enum log_level level, const struct log_fields *fields,
 			const char *message)
 {
+	char *escaped = escape_controls(message);
 	char *line;
 	int n;
+
+	if (escaped)
+		message = escaped;
 
 	if (fields->mount)
 		n = asprintf(&line, "%s: %s: %s\n", log_level_name(level),
@@ -229,6 +268,7 @@ static void emit_stderr(enum log_level level, const struct log_fields *fields,
 	else
 		n = asprintf(&line, "%s: %s\n", log_level_name(level),
 			     message);
+	free(escaped);
 	if (n < 0)
 		return;
 	write_fully(STDERR_FILENO, line, (size_t)n);

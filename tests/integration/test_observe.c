@@ -298,6 +298,35 @@ static void test_trace_records(void **state)
 	g_free(traced);
 }
 
+/* A file name with a newline in it is traced on one line: it cannot
+ * make up a record of its own. */
+static void test_trace_keeps_a_record_on_one_line(void **state)
+{
+	struct fixture *fixture = *state;
+	char *traced = test_subdir(fixture->dir, "traced");
+	char *config =
+	    g_strdup_printf("[mount traced]\nplugin = hello\nmountpoint = %s\n"
+			    "trace = true\n",
+			    traced);
+	char *name = test_path(traced, "x\nerror: other: forged");
+	struct stat st;
+	char *log;
+
+	serve(fixture, config, traced);
+	assert_int_equal(stat(name, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	stop(fixture, nothing_expected);
+
+	log = fusehostd_log(fixture->daemon);
+	assert_null(strstr(log, "\nerror: other: forged"));
+	assert_non_null(strstr(log, "debug: traced: -> getattr "
+				    "/x\\nerror: other: forged\n"));
+	g_free(log);
+	g_free(name);
+	g_free(config);
+	g_free(traced);
+}
+
 /* SIGUSR2 applies a changed trace setting without remounting. */
 static void test_sigusr2_switches_trace(void **state)
 {
@@ -664,6 +693,9 @@ int main(void)
 					    fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_trace_records, setup,
 					    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_trace_keeps_a_record_on_one_line, setup,
+		fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_sigusr2_switches_trace, setup,
 					    fixture_teardown),
 	    cmocka_unit_test_setup_teardown(
