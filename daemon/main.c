@@ -395,8 +395,8 @@ int main(int argc, char **argv)
 	int status;
 
 	/* Not for people: how fusehostd starts a mount's own process. */
-	if (argc == 3 && strcmp(argv[1], "--mount-child") == 0)
-		mount_child_main(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--mount-child") == 0)
+		mount_child_main(argv[2], argv[3]);
 	if (parse_arguments(argc, argv, &arguments) < 0) {
 		g_free(arguments.plugin_name);
 		g_free(arguments.plugin_dir);

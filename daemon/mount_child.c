@@ -1,4 +1,4 @@
-/* `fusehostd --mount-child NAME`: the process that serves one mount with
+/* `fusehostd --mount-child NAME FILE`: the process that serves one mount with
  * isolation = process.  fusehostd starts it with the descriptors listed in
  * mount_process.h; nobody else has a reason to. */
 #define _GNU_SOURCE
@@ -160,7 +160,7 @@ static int serve(struct mount *mount)
 	return result;
 }
 
-int mount_child_main(const char *name)
+int mount_child_main(const char *name, const char *file)
 {
 	struct sigaction wake = { .sa_handler = ignore_signal };
 	struct mount_config *settings;
@@ -187,6 +187,11 @@ int mount_child_main(const char *name)
 	log_set_level(config->daemon.log_level);
 	log_set_target(config->daemon.log_target);
 	settings = config->mounts->pdata[0];
+	/* What fusehostd handed over is text of its own making; messages
+	 * about a setting (a plugin option's bad value) name the file the
+	 * administrator wrote it in. */
+	g_free(settings->file);
+	settings->file = g_strdup(file);
 	/* fusehostd checked that the file is safe to load. */
 	plugin = plugin_load(settings->plugin, NULL, false, &error);
 	if (!plugin) {

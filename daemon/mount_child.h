@@ -3,7 +3,9 @@
 #ifndef FUSEHOST_MOUNT_CHILD_H
 #define FUSEHOST_MOUNT_CHILD_H
 
-/* `fusehostd --mount-child NAME`; never returns. */
-int mount_child_main(const char *name) __attribute__((noreturn));
+/* `fusehostd --mount-child NAME FILE`, FILE being the configuration
+ * file that defines the mount; never returns. */
+int mount_child_main(const char *name, const char *file)
+	__attribute__((noreturn));
 
 #endif

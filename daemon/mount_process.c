@@ -177,8 +177,10 @@ static int spawn_child(struct mount *mount, const int fds[4], pid_t *pid)
 	char executable[4096];
 	ssize_t length = readlink("/proc/self/exe", executable,
 				  sizeof(executable) - 1);
+	/* The file, for messages that name where a setting was written. */
 	char *argv[] = { "fusehostd", "--mount-child",
-			 (char *)mount->config->name, NULL };
+			 (char *)mount->config->name,
+			 mount->config->file ? mount->config->file : "", NULL };
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attributes;
 	sigset_t none;

@@ -598,6 +598,29 @@ static void test_daemon_log_level_reaches_the_plugin(void **state)
 	fusehostd_assert_log_clean(fixture->base.daemon, NULL);
 }
 
+/* A value that the plugin's typed reader refuses while the process
+ * serves is said with the file that defines the mount, as in fusehostd. */
+static void test_bad_value_names_the_file(void **state)
+{
+	struct isolation_fixture *fixture = *state;
+	char *path = test_path(fixture->isolated, "baddefault");
+	char *expected = g_strdup_printf("error: isolated: %s: [mount "
+					 "isolated] bad-default: 'soon' is "
+					 "not a whole number",
+					 fixture->base.config);
+	const char *const allowed[] = {"bad-default", NULL};
+	struct stat st;
+
+	serve(fixture, "");
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	fusehostd_assert_logged(fixture->base.daemon, expected);
+	stop_cleanly(fixture);
+	fusehostd_assert_log_clean(fixture->base.daemon, allowed);
+	g_free(expected);
+	g_free(path);
+}
+
 /* --plugin-dir may be relative to where fusehostd starts: a mount's own
  * process is given the plugin's path, and refused a relative one. */
 static void test_relative_plugin_dir(void **state)
@@ -663,6 +686,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_daemon_log_level_reaches_the_plugin, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_bad_value_names_the_file,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative_plugin_dir, setup,
 						teardown),
 	};
