@@ -96,7 +96,9 @@ extern "C" {
 /* May the host call the plugin's operations from several threads at once? */
 enum fusehost_thread_model {
 	/* One operation at a time across every mount of this plugin (the
-	 * default, and always safe). */
+	 * default, and always safe), open, close, init and destroy
+	 * included.  An operation that waits for another one (a lock
+	 * request that waits for an unlock) waits for good. */
 	FUSEHOST_THREAD_MODEL_SERIALIZE = 0,
 	/* Operations run in parallel from the mount's worker threads. */
 	FUSEHOST_THREAD_MODEL_PARALLEL = 1,
