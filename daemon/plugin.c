@@ -156,6 +156,43 @@ static char *check_options(const struct fusehost_option *options)
 	return NULL;
 }
 
+/* Whether the `size` bytes at `start` past `known` are all zero: what a
+ * plugin built against later headers sets in fields appended since, the
+ * way the kernel takes a struct larger than it knows (openat2, clone3). */
+static bool zero_beyond(const void *start, size_t known, size_t size)
+{
+	const unsigned char *bytes = start;
+
+	for (size_t i = known; i < size; i++)
+		if (bytes[i])
+			return false;
+	return true;
+}
+
+/* A later header's additions are ignored only when the plugin leaves them
+ * zero: one it sets, this host would not honour, and the plugin would run
+ * without what it asked for. */
+static char *check_later_additions(const struct fusehost_plugin *theirs)
+{
+	if (!zero_beyond(theirs, sizeof(struct fusehost_plugin),
+			 theirs->struct_size))
+		return g_strdup_printf(
+		    "is built for plugin ABI %u.%u and sets descriptor fields "
+		    "this fusehostd (ABI %d.%d) does not know; it needs a "
+		    "later fusehostd",
+		    theirs->abi_major, theirs->abi_minor, FUSEHOST_ABI_MAJOR,
+		    FUSEHOST_ABI_MINOR);
+	if (!zero_beyond(theirs->operations, sizeof(struct fuse_operations),
+			 theirs->operations_size))
+		return g_strdup_printf(
+		    "sets operations past the %zu bytes of libfuse %s's "
+		    "table (its table has %u), which this fusehostd cannot "
+		    "call; it needs a fusehostd built with a later libfuse",
+		    sizeof(struct fuse_operations), fuse_pkgversion(),
+		    theirs->operations_size);
+	return NULL;
+}
+
 /* Copy the plugin's descriptor into the host's and check it. */
 static char *adopt_descriptor(struct plugin *plugin,
 			      const struct fusehost_plugin *theirs)
@@ -187,6 +224,9 @@ static char *adopt_descriptor(struct plugin *plugin,
 		return g_strdup_printf("has a %u-byte operations table, too "
 				       "small to hold getattr",
 				       theirs->operations_size);
+	problem = check_later_additions(theirs);
+	if (problem)
+		return problem;
 	memcpy(&plugin->operations, plugin->descriptor.operations,
 	       MIN(theirs->operations_size, sizeof(plugin->operations)));
 	/* Point at the host copy from now on. */

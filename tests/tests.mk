@@ -13,7 +13,8 @@ INTEGRATION_TESTS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,\
 	$(wildcard tests/integration/*.c))
 TEST_PLUGIN_NAMES := broken_nosymbol broken_abi broken_truncated \
 	broken_nogetattr failopen concurrency_serial concurrency_parallel \
-	misbehave cplusplus broken_optname broken_optdefault
+	misbehave cplusplus broken_optname broken_optdefault \
+	newer_abi newer_abi_field newer_abi_operation
 TEST_PLUGIN_FILES := $(TEST_PLUGIN_NAMES:%=$(BUILD)/tests/plugins/%.so)
 FSCONFORM := $(BUILD)/tests/fsconform
 
@@ -39,6 +40,12 @@ $(BUILD)/tests/plugins/broken_optname.so: tests/plugins/broken_options.c include
 
 $(BUILD)/tests/plugins/broken_optdefault.so: tests/plugins/broken_options.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $< -o $@
+
+$(BUILD)/tests/plugins/newer_abi_field.so: tests/plugins/newer_abi.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
+	$(CC) $(PLUGIN_CFLAGS) -DNEWER_ABI_FIELD $(PLUGIN_LDFLAGS) $< -o $@
+
+$(BUILD)/tests/plugins/newer_abi_operation.so: tests/plugins/newer_abi.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
+	$(CC) $(PLUGIN_CFLAGS) -DNEWER_ABI_OPERATION $(PLUGIN_LDFLAGS) $< -o $@
 
 $(BUILD)/tests/plugins/%.so: tests/plugins/%.c include/fusehost/plugin.h | $(BUILD)/tests/plugins
 	$(CC) $(PLUGIN_CFLAGS) $(PLUGIN_LDFLAGS) $< -o $@

@@ -66,7 +66,11 @@
  *
  * Compatibility.  Fields of struct fusehost_plugin are only ever appended.
  * The host copies min(its size, the plugin's size) into a zeroed struct, so a
- * plugin built against an older header loads in a newer host.  A plugin whose
+ * plugin built against an older header loads in a newer host.  A plugin
+ * built against a newer header loads in an older host as long as it leaves
+ * zero every field that host does not know, and every operation past the
+ * end of that host's libfuse operations table; one that sets any is
+ * refused, since it would run without what it asked for.  A plugin whose
  * ABI major differs from the host's is refused.
  */
 #ifndef FUSEHOST_PLUGIN_H

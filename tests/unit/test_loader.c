@@ -102,6 +102,30 @@ static void test_truncated_descriptor(void **state)
 			  "broken_truncated.so", "16-byte descriptor", NULL);
 }
 
+/* A plugin built against a later 1.x header loads as long as it leaves
+ * what was added since at zero; setting any of it is refused, naming
+ * what is missing. */
+static void test_later_abi_minor(void **state)
+{
+	char *error = NULL;
+	struct plugin *plugin;
+
+	(void)state;
+	plugin = plugin_load("newer_abi", test_plugin_dir(), true, &error);
+	if (!plugin)
+		fail_msg("newer_abi did not load: %s", error);
+	assert_non_null(plugin->operations.getattr);
+	plugin_unload(plugin);
+	assert_load_fails("newer_abi_field", test_plugin_dir(),
+			  "newer_abi_field.so is built for plugin ABI 1.1",
+			  "sets descriptor fields this fusehostd (ABI 1.0) "
+			  "does not know",
+			  NULL);
+	assert_load_fails("newer_abi_operation", test_plugin_dir(),
+			  "newer_abi_operation.so sets operations past the",
+			  "libfuse 3.14", "cannot call", NULL);
+}
+
 static void test_no_getattr(void **state)
 {
 	(void)state;
@@ -245,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_not_elf),
 		cmocka_unit_test(test_no_descriptor_symbol),
 		cmocka_unit_test(test_unknown_abi),
+		cmocka_unit_test(test_later_abi_minor),
 		cmocka_unit_test(test_truncated_descriptor),
 		cmocka_unit_test(test_no_getattr),
 		cmocka_unit_test(test_bad_option_declarations),
