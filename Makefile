@@ -154,23 +154,30 @@ install: all
 	install -m 644 $(PLUGIN_FILES) $(DESTDIR)$(PLUGINDIR)/
 	install -m 644 include/fusehost/*.h $(DESTDIR)$(INCLUDEDIR)/fusehost/
 	@# Made here, not at build time, so that it names this PREFIX.
+	@# Every file sed makes is chmod'ed: with a umask such as 002 it
+	@# would be group-writable, and fusehostd refuses a configuration
+	@# that others could change.
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' conf/fusehost.pc.in \
 	    > $(DESTDIR)$(LIBDIR)/pkgconfig/fusehost.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/fusehost.pc
 	@# The pages name the default paths; they get this install's.
 	for page in fusehostctl.1 fusehost.conf.5 fusehostd.8; do \
 	  sed -e 's|/usr/local/lib/fusehost/plugins|$(PLUGINDIR)|g' \
 	      -e 's|/etc/fusehost|$(SYSCONFDIR)/fusehost|g' man/$$page \
-	    > $(DESTDIR)$(MANDIR)/man$${page##*.}/$$page; \
+	    > $(DESTDIR)$(MANDIR)/man$${page##*.}/$$page && \
+	  chmod 644 $(DESTDIR)$(MANDIR)/man$${page##*.}/$$page || exit 1; \
 	done
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	  systemd/fusehostd.service.in > $(DESTDIR)$(UNITDIR)/fusehostd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/fusehostd.service
 	@# An administrator's config is never overwritten.
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/fusehost.conf ]; then \
 	  echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/fusehost.conf"; \
 	else \
 	  sed -e 's|@PLUGINDIR@|$(PLUGINDIR)|g' conf/fusehost.conf.in \
-	    > $(DESTDIR)$(SYSCONFDIR)/fusehost.conf; \
+	    > $(DESTDIR)$(SYSCONFDIR)/fusehost.conf && \
+	  chmod 644 $(DESTDIR)$(SYSCONFDIR)/fusehost.conf; \
 	fi
 
 # Every build directory, sanitized or not.

@@ -479,11 +479,29 @@ static void test_install_and_out_of_tree_plugin(void **state)
 	/* Installed at a prefix of its own (built again for it, in a build
 	 * directory of its own so as to leave build/ alone), the programs
 	 * and pages name that prefix's paths, and the header and the .pc
-	 * file build a plugin exactly as README says. */
-	assert_int_equal(test_shell("make -s install BUILD=%s/build "
+	 * file build a plugin exactly as README says.  Installed with a
+	 * umask that lets the group write (002, as with user private
+	 * groups), what it makes is still 0644: fusehostd refuses a
+	 * configuration that others could change. */
+	assert_int_equal(test_shell("umask 002 && "
+				    "make -s install BUILD=%s/build "
 				    "PREFIX=%s/prefix "
 				    "SYSCONFDIR=%s/prefix/etc >/dev/null",
 				    stage, stage, stage),
+			 0);
+	assert_int_equal(test_shell("cd %s/prefix && test \"$(stat -c %%a "
+				    "etc/fusehost.conf "
+				    "lib/pkgconfig/fusehost.pc "
+				    "lib/systemd/system/fusehostd.service "
+				    "share/man/man1/fusehostctl.1 "
+				    "share/man/man5/fusehost.conf.5 "
+				    "share/man/man8/fusehostd.8 | "
+				    "sort -u)\" = 644",
+				    stage),
+			 0);
+	assert_int_equal(test_shell("%s/prefix/sbin/fusehostd -t -c "
+				    "%s/prefix/etc/fusehost.conf >/dev/null",
+				    stage, stage),
 			 0);
 	assert_int_equal(test_shell("%s/prefix/sbin/fusehostd --help | grep -q "
 				    "'%s/prefix/etc/fusehost.conf' && "
