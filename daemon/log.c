@@ -37,6 +37,8 @@ static atomic_int current_level = LOG_LEVEL_INFO;
 static bool use_journal;
 static _Thread_local const char *thread_mount;
 static _Thread_local bool thread_observed;
+/* A fixed buffer, not the heap: a thread that ends leaves nothing to free. */
+static _Thread_local char thread_last_error[512];
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -202,6 +204,11 @@ void log_set_thread_observed(void)
 	thread_observed = true;
 }
 
+const char *log_thread_last_error(void)
+{
+	return thread_last_error;
+}
+
 static void write_fully(int fd, const char *data, size_t length)
 {
 	while (length > 0) {
@@ -352,6 +359,9 @@ void log_recordv(enum log_level level, const struct log_fields *fields,
 	length = strlen(message);
 	while (length > 0 && message[length - 1] == '\n')
 		message[--length] = '\0';
+	if (level == LOG_LEVEL_ERROR)
+		snprintf(thread_last_error, sizeof(thread_last_error), "%s",
+			 message);
 
 	if (use_journal)
 		emit_journal(level, fields, file, line, function, message);

@@ -81,6 +81,11 @@ void log_set_thread_mount(const char *mount);
  * libfuse's own line about the same result, once per call, is dropped. */
 void log_set_thread_observed(void);
 
+/* The last error this thread logged ("" if none), so that whoever asked
+ * the thread to do something can repeat why it failed (the answer to a
+ * reload, say) rather than an errno that says less. */
+const char *log_thread_last_error(void);
+
 /* Route libfuse's process-wide log function into this log. */
 void log_capture_libfuse(void);
 

@@ -159,6 +159,7 @@ void mount_free(struct mount *mount)
 	plugin_unload(mount->plugin);
 	mount_config_free((struct mount_config *)mount->config);
 	g_free(mount->api.open_error);
+	g_free(mount->start_cause);
 	g_free(mount);
 }
 
@@ -737,6 +738,8 @@ static void *mount_thread(void *data)
 	log_set_thread_mount(mount->config->name);
 	result = setup(mount);
 	if (result < 0) {
+		if (*log_thread_last_error())
+			mount->start_cause = g_strdup(log_thread_last_error());
 		atomic_store(&mount->loop_returned, true);
 		set_state(mount, MOUNT_FAILED, result);
 		if (mount->on_started)
@@ -783,6 +786,7 @@ int mount_start(struct mount *mount)
 	 * number (another mount's, maybe another process's).  No thread of
 	 * this mount runs now, and only that thread records them. */
 	mount->kernel = (struct kernel_mount){ 0 };
+	g_clear_pointer(&mount->start_cause, g_free);
 	mount->run++;
 	set_state(mount, MOUNT_STARTING, 0);
 	result = pthread_create(&mount->thread, NULL, mount_thread, mount);

@@ -65,6 +65,9 @@ struct mount {
 	pthread_cond_t changed;
 	enum mount_state state; /* under lock */
 	int start_error;        /* negative errno when MOUNT_FAILED */
+	/* The error logged when the start failed, or NULL; written before
+	 * the state says MOUNT_FAILED, read by who waited for that. */
+	char *start_cause;
 
 	atomic_bool stopping;      /* the daemon asked it to stop */
 	bool abandoned;            /* stuck in its plugin; see mount_wait_stopped */

@@ -337,13 +337,16 @@ static void cancel_restart(struct mount *mount)
 	mount_release_stale(mount);
 }
 
-/* `plugin` (NULL if it could not be loaded) becomes the mount's. */
+/* `plugin` (NULL if it could not be loaded, which `cause`, if not NULL,
+ * says why) becomes the mount's. */
 static struct mount *create_mount(struct supervisor *supervisor,
 				  const struct mount_config *config,
-				  struct plugin *plugin)
+				  struct plugin *plugin, const char *cause)
 {
 	struct mount *mount = mount_new(config, plugin);
 
+	if (!plugin && cause)
+		mount->start_cause = g_strdup(cause);
 	mount->on_lost = on_mount_lost;
 	mount->callback_data = supervisor;
 	mount->id = ++supervisor->next_mount_id;
@@ -397,11 +400,14 @@ static bool start_and_wait(struct supervisor *supervisor, GPtrArray *mounts,
 			mount->served_since = g_get_monotonic_time();
 			continue;
 		}
+		/* The line the log has, not an errno that says less. */
 		if (failed)
 			g_string_append_printf(failed, "%s%s (%s)",
 					       failed->len ? ", " : "",
 					       mount->config->name,
-					       g_strerror(-result));
+					       mount->start_cause
+						       ? mount->start_cause
+						       : g_strerror(-result));
 		if (boot && mount->config->required) {
 			log_error(mount->config->name,
 				  "required mount failed; fusehostd stops");
@@ -445,7 +451,8 @@ bool supervisor_start(struct supervisor *supervisor)
 					     daemon_load_plugin(
 						     config,
 						     config->mounts->pdata[i],
-						     NULL)));
+						     NULL),
+					     NULL));
 	pthread_mutex_unlock(&supervisor->lock);
 	return start_and_wait(supervisor, supervisor->mounts, true, NULL);
 }
@@ -589,12 +596,13 @@ static bool is_running(struct mount *mount)
 
 /* Load the plugin of every mount that the reload starts, before anything
  * is taken down: plugins[i] for fresh->mounts[i], NULL where nothing is
- * started.  Returns false (and unloads them) if a mount that serves now
- * would be replaced by one whose plugin cannot be used, or that refuses
- * its new options: that mount's name goes to *refused. */
+ * started or where it cannot be loaded (causes[i] then says why).
+ * Returns false (and unloads them) if a mount that serves now would be
+ * replaced by one whose plugin cannot be used, or that refuses its new
+ * options: that mount's name goes to *refused. */
 static bool load_new_plugins(struct supervisor *supervisor,
 			     const struct config *fresh, struct plugin **plugins,
-			     const char **refused, char **cause)
+			     char **causes, const char **refused, char **cause)
 {
 	/* One deadline for all: the checks run in the main loop. */
 	int64_t deadline_ms =
@@ -609,7 +617,7 @@ static bool load_new_plugins(struct supervisor *supervisor,
 		if (keeps(mount, config))
 			continue;
 		plugins[i] = daemon_load_plugin(fresh, config,
-						replaces ? cause : NULL);
+						replaces ? cause : &causes[i]);
 		if (plugins[i] && replaces && is_running(mount) &&
 		    !daemon_check_instance(config, plugins[i], deadline_ms,
 					   cause))
@@ -624,11 +632,21 @@ static bool load_new_plugins(struct supervisor *supervisor,
 	return true;
 }
 
+/* `causes` has holes (where a plugin loaded): not for g_strfreev(). */
+static void free_causes(char **causes, guint count)
+{
+	for (guint i = 0; i < count; i++)
+		g_free(causes[i]);
+	g_free(causes);
+}
+
 int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 		      char **message)
 {
 	struct config *old = supervisor->config;
 	struct plugin **plugins = g_new0(struct plugin *, fresh->mounts->len);
+	/* causes[i] for plugins[i]; NULL where there is none. */
+	char **causes = g_new0(char *, fresh->mounts->len);
 	GPtrArray *result = g_ptr_array_new();
 	GPtrArray *gone = g_ptr_array_new();
 	GPtrArray *fresh_mounts = g_ptr_array_new();
@@ -638,7 +656,8 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 	GString *failed;
 	int status;
 
-	if (!load_new_plugins(supervisor, fresh, plugins, &refused, &cause)) {
+	if (!load_new_plugins(supervisor, fresh, plugins, causes, &refused,
+			      &cause)) {
 		log_error(refused, "the new configuration of this mount cannot "
 				   "be used (see above); nothing changed, it "
 				   "keeps serving as it was");
@@ -649,6 +668,7 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 					"options cannot be used");
 		g_free(cause);
 		g_free(plugins);
+		free_causes(causes, fresh->mounts->len);
 		g_ptr_array_unref(result);
 		g_ptr_array_unref(gone);
 		g_ptr_array_unref(fresh_mounts);
@@ -709,12 +729,13 @@ int supervisor_reload(struct supervisor *supervisor, struct config *fresh,
 		} else {
 			added++;
 		}
-		mount = create_mount(supervisor, config, plugins[i]);
+		mount = create_mount(supervisor, config, plugins[i], causes[i]);
 		mount->replaces_serving = replaces_serving;
 		g_ptr_array_add(result, mount);
 		g_ptr_array_add(fresh_mounts, mount);
 	}
 	g_free(plugins);
+	free_causes(causes, fresh->mounts->len);
 	/* Every mount that goes is stopped before any new one starts, so
 	 * that the mountpoints are free. */
 	remove_mounts(supervisor, gone);

@@ -293,7 +293,7 @@ static void test_reload_reports_and_retries_failed_mounts(void **state)
 	struct control_fixture *fixture = *state;
 	char *late = test_path(fixture->dir, "late");
 	char *unwanted = test_path(fixture->dir, "unwanted");
-	char *first, *text, *invalid;
+	char *first, *text, *invalid, *cause;
 	static const char *const expected[] = {
 		"mount skipped", "late: mountpoint", "unwanted: mountpoint",
 		"restart: 'sometimes'", "configuration invalid", NULL
@@ -308,8 +308,11 @@ static void test_reload_reports_and_retries_failed_mounts(void **state)
 			       first, late, unwanted);
 	test_write_file(fixture->config, text);
 	assert_int_equal(ctl(fixture, NULL, "reload"), 1);
-	assert_output_has(fixture, "configuration reloaded, but not "
-				   "serving: late (");
+	/* The cause as the log has it, not an errno's few words. */
+	cause = g_strdup_printf("configuration reloaded, but not serving: "
+				"late (mountpoint %s does not exist)",
+				late);
+	assert_output_has(fixture, cause);
 	assert_output_has(fixture, "unwanted (");
 	assert_false(is_fuse_mounted(late));
 	assert_int_equal(ctl(fixture, NULL, "status"), 0);
@@ -341,11 +344,46 @@ static void test_reload_reports_and_retries_failed_mounts(void **state)
 					STOP_TIMEOUT_MS),
 			 0);
 	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(cause);
 	g_free(invalid);
 	g_free(text);
 	g_free(first);
 	g_free(unwanted);
 	g_free(late);
+}
+
+/* A mount a reload adds whose plugin cannot be loaded: the answer says
+ * which file is missing, as the log does, not "Invalid argument". */
+static void test_reload_names_a_missing_plugin(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *ghost = test_subdir(fixture->dir, "ghost");
+	char *first, *text, *cause;
+	static const char *const expected[] = { "mount skipped",
+						"nosuch.so does not exist",
+						NULL };
+
+	serve(fixture, NULL);
+	first = test_read_file(fixture->config);
+	text = g_strdup_printf("%s[mount ghost]\nplugin = nosuch\n"
+			       "mountpoint = %s\n",
+			       first, ghost);
+	test_write_file(fixture->config, text);
+	assert_int_equal(ctl(fixture, NULL, "reload"), 1);
+	cause = g_strdup_printf("not serving: ghost (%s: [mount ghost] "
+				"plugin: plugin file ",
+				fixture->config);
+	assert_output_has(fixture, cause);
+	assert_output_has(fixture, "/nosuch.so does not exist)");
+	assert_false(is_fuse_mounted(ghost));
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(cause);
+	g_free(text);
+	g_free(first);
+	g_free(ghost);
 }
 
 /* A reload whose new plugin options the plugin refuses answers with the
@@ -769,6 +807,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reload_reports_and_retries_failed_mounts, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_reload_names_a_missing_plugin, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reload_refusal_names_the_cause, setup, teardown),
