@@ -16,6 +16,9 @@
 #include "trust.h"
 
 #define MOUNT_GROUP_PREFIX "mount "
+/* FUSE mount options fusehostd refuses; see the checks of `options`. */
+#define MODULES_OPTION "modules="
+#define MAX_READ_OPTION "max_read="
 
 static const char *const daemon_keys[] = {
 	"plugin-dir",	 "log-level",	  "log-target", "metrics-listen",
@@ -561,13 +564,13 @@ static void load_mount_key(struct mount_config *mount, const char *group,
 	} else if (strcmp(key, "options") == 0) {
 		g_free(mount->options);
 		mount->options = g_strdup(value);
-		if (strstr(value, "modules="))
+		if (strstr(value, MODULES_OPTION))
 			add_error(errors,
 				  "%s: [%s] options: modules= is not supported "
 				  "(libfuse modules are process-wide and unsafe "
 				  "with several mounts)",
 				  file, group);
-		if (strstr(value, "max_read="))
+		if (strstr(value, MAX_READ_OPTION))
 			add_error(errors,
 				  "%s: [%s] options: max_read= is not supported "
 				  "(a plugin would have to repeat it to libfuse "
@@ -1057,6 +1060,12 @@ static bool options_have(const char *options, const char *name,
 	}
 	g_strfreev(items);
 	return found;
+}
+
+bool mount_config_options_refused(const struct mount_config *mount)
+{
+	return mount->options && (strstr(mount->options, MODULES_OPTION) ||
+				  strstr(mount->options, MAX_READ_OPTION));
 }
 
 bool mount_config_has_flag(const struct mount_config *mount, const char *flag)

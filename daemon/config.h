@@ -174,6 +174,10 @@ const char *mount_config_setting(const struct mount_config *mount,
  * fusehost:NAME and subtype the plugin's name unless the options set them. */
 char *mount_config_fuse_options(const struct mount_config *mount);
 
+/* Whether the mount's options name one fusehostd refuses (modules=,
+ * max_read=); the config checks say why. */
+bool mount_config_options_refused(const struct mount_config *mount);
+
 /* Whether the mount's options list the bare flag `flag` ("rw"). */
 bool mount_config_has_flag(const struct mount_config *mount, const char *flag);
 

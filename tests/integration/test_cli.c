@@ -145,6 +145,24 @@ static void test_check_reports_each_problem(void **state)
 	g_free(mountpoint);
 }
 
+/* An option fusehostd refuses is said once, with the reason: libfuse is
+ * not asked as well, which would add its own failure to load a module
+ * and a line that says less. */
+static void test_check_refused_option_said_once(void **state)
+{
+	struct cli_fixture *fixture = *state;
+	char *mountpoint = hello_config(fixture,
+					"options = ro,modules=subdir\n");
+
+	assert_int_equal(run_check(fixture), 1);
+	assert_output_has(fixture, "[mount hello] options: modules= is not "
+				   "supported");
+	if (strstr(fixture->output, "libfuse does not accept") ||
+	    strstr(fixture->output, "libfusemod"))
+		fail_msg("-t said more than one line:\n%s", fixture->output);
+	g_free(mountpoint);
+}
+
 /* A value only the plugin can judge is judged by the plugin: -t opens an
  * instance (in a process of its own) and reports its refusal. */
 static void test_check_asks_the_plugin(void **state)
@@ -558,6 +576,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_check_warns_rw_on_read_only_plugin, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_check_refused_option_said_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_reports_each_problem,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_asks_the_plugin,
