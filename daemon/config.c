@@ -250,6 +250,14 @@ static const char *nearest_key(const char *key, const char *const *lists[],
 	return NULL;
 }
 
+/* Whether `key` is one of [daemon]'s and no mount's (control-group,
+ * stop-timeout-sec, ...): in a mount group it was meant for [daemon]. */
+static bool daemon_only_key(const char *key)
+{
+	return g_strv_contains(daemon_keys, key) &&
+	       !g_strv_contains(mount_host_keys, key);
+}
+
 static void add_unknown_key_error(GPtrArray *errors, const char *file,
 				  const char *group, const char *key,
 				  const char *suggestion)
@@ -279,7 +287,14 @@ static void check_settings_without_plugin(const struct mount_config *mount,
 			mount->plugin_settings->pdata[i];
 		const char *suggestion = nearest_key(setting->key, lists, 1);
 
-		if (suggestion)
+		if (daemon_only_key(setting->key))
+			add_error(errors,
+				  "%s: [%s] %s: a key of [daemon], not of a "
+				  "mount (unless it is an option of the "
+				  "plugin, which %s)",
+				  mount->file, group, setting->key,
+				  plugin_state);
+		else if (suggestion)
 			add_error(errors,
 				  "%s: [%s] %s: unknown key, or an option of "
 				  "the plugin, which %s (did you mean '%s'?)",
@@ -1138,7 +1153,13 @@ void config_check_plugin_options(const struct mount_config *mount,
 			mount_host_keys, (const char *const *)names->pdata
 		};
 
-		if (!find_declared(declared, setting->key))
+		if (!find_declared(declared, setting->key) &&
+		    daemon_only_key(setting->key))
+			add_error(errors,
+				  "%s: [%s] %s: a key of [daemon], not of a "
+				  "mount",
+				  mount->file, group, setting->key);
+		else if (!find_declared(declared, setting->key))
 			add_unknown_key_error(errors, mount->file, group,
 					      setting->key,
 					      nearest_key(setting->key, lists,

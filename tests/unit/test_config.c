@@ -587,6 +587,29 @@ static void test_unloaded_plugin_typo_suggested(void **state)
 			       "mean 'threads'?)"));
 }
 
+/* A [daemon] key written in a mount group is said to belong in
+ * [daemon], whether the plugin is loaded or not: otherwise the setting
+ * it was meant to be is silently left at its default. */
+static void test_daemon_key_in_mount_group(void **state)
+{
+	struct fixture *fixture = *state;
+
+	load(fixture, "[mount a]\nplugin = memfs\nmountpoint = /a\n"
+		      "root = /srv\nstop-timeout-sec = 30\n");
+	assert_int_equal(fixture->errors->len, 0);
+	config_check_plugin_options(mount_at(fixture, 0), declared_options,
+				    fixture->errors);
+	assert_one_error(fixture, "[mount a] stop-timeout-sec: a key of "
+				  "[daemon], not of a mount", NULL);
+	g_ptr_array_set_size(fixture->errors, 0);
+	config_check_settings_unloaded_plugin(mount_at(fixture, 0),
+					      fixture->errors);
+	assert_one_error(fixture, "[mount a] stop-timeout-sec: a key of "
+				  "[daemon], not of a mount (unless it is an "
+				  "option of the plugin, which could not be "
+				  "loaded)", NULL);
+}
+
 static void test_format_fills_defaults(void **state)
 {
 	struct fixture *fixture = *state;
@@ -648,6 +671,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_valid_with_defaults),
+		T(test_daemon_key_in_mount_group),
 		T(test_fuse_options_defaults),
 		T(test_missing_file),
 		T(test_syntax_error),
