@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include <fusehost/plugin.h>
 
@@ -513,6 +514,17 @@ static void load_daemon_group(struct config *config, GKeyFile *keyfile,
 					  "not an absolute path (empty disables "
 					  "the control socket)%s",
 					  file, value, comment_hint(value));
+			/* Else the daemon would start without its socket. */
+			else if (strlen(value) >=
+				 sizeof(((struct sockaddr_un *)0)->sun_path))
+				add_error(errors,
+					  "%s: [daemon] control-socket: '%s' is "
+					  "longer than a unix socket's path may "
+					  "be (%zu bytes at most)",
+					  file, value,
+					  sizeof(((struct sockaddr_un *)0)
+							 ->sun_path) -
+						  1);
 		} else if (strcmp(*key, "stop-timeout-sec") == 0) {
 			int64_t seconds;
 

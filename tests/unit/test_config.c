@@ -388,6 +388,32 @@ static void test_bad_required(void **state)
 			 NULL);
 }
 
+/* A control socket's path must fit a sockaddr_un (107 bytes and the
+ * NUL): a longer one would pass the check and leave the daemon without
+ * its socket. */
+static void test_control_socket_too_long(void **state)
+{
+	struct fixture *fixture = *state;
+	char *fits = g_strnfill(107 - strlen("/run/"), 'x');
+	char *text = g_strdup_printf("[daemon]\ncontrol-socket = /run/%s\n",
+				     fits);
+
+	load(fixture, text);
+	assert_int_equal(fixture->errors->len, 0);
+	g_free(text);
+	text = g_strdup_printf("[daemon]\ncontrol-socket = /run/%sx\n",
+			       fits);
+	g_ptr_array_set_size(fixture->errors, 0);
+	g_clear_pointer(&fixture->config, config_free);
+	load(fixture, text);
+	assert_one_error(fixture, "[daemon] control-socket: '/run/xxx",
+			 "is longer than a unix socket's path may be (107 "
+			 "bytes at most)",
+			 NULL);
+	g_free(text);
+	g_free(fits);
+}
+
 static void test_modules_refused(void **state)
 {
 	struct fixture *fixture = *state;
@@ -695,6 +721,7 @@ int main(void)
 		T(test_user_needs_process_isolation),
 		T(test_bad_user_name),
 		T(test_bad_required),
+		T(test_control_socket_too_long),
 		T(test_modules_refused),
 		T(test_max_read_refused),
 		T(test_duplicate_mountpoint),
