@@ -124,6 +124,8 @@ static int request(const char *socket_path, const char *method,
 	response->body = g_string_new("");
 	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	/* A mount name of ".." stays one: not a step up the path. */
+	curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, response->body);
 	if (strcmp(method, "POST") == 0) {
@@ -294,8 +296,12 @@ static int run(const struct command *command, char **arguments,
 	       const char *socket_path, bool json)
 {
 	struct response response = { 0 };
-	char *path = g_strdup_printf(command->path,
-				     command->arguments ? arguments[0] : "");
+	/* The name as written, escaped: "h/../h" or "%68" must not reach
+	 * the daemon as the name of mount h, nor "a b" fail as a URL. */
+	char *name = command->arguments
+			     ? curl_easy_escape(NULL, arguments[0], 0)
+			     : NULL;
+	char *path = g_strdup_printf(command->path, name ? name : "");
 	const char *body = NULL;
 	JsonNode *root;
 	int status;
@@ -309,11 +315,13 @@ static int run(const struct command *command, char **arguments,
 			fprintf(stderr, "fusehostctl: trace takes on or off, "
 					"not '%s'\n",
 				arguments[1]);
+			curl_free(name);
 			g_free(path);
 			return EXIT_USAGE;
 		}
 	}
 	status = request(socket_path, command->method, path, body, &response);
+	curl_free(name);
 	g_free(path);
 	if (status == 0 && response.status != 200) {
 		/* The daemon's own answer, {"error": ...}, for scripts. */

@@ -59,6 +59,22 @@ static unsigned parse_get(const char *url, struct control_request *request)
 	return 0;
 }
 
+/* /v1/mounts/NAME/ACTION, an action that exists and a NAME (slashes and
+ * all, as decoded from the URL) that no mount can have. */
+static bool names_no_mount(const char *url)
+{
+	static const char prefix[] = "/v1/mounts/";
+	const char *action = strrchr(url, '/');
+	bool known = false;
+
+	if (strncmp(url, prefix, strlen(prefix)) != 0 ||
+	    action < url + strlen(prefix))
+		return false;
+	for (size_t i = 0; i < G_N_ELEMENTS(mount_actions); i++)
+		known |= strcmp(action + 1, mount_actions[i].name) == 0;
+	return known;
+}
+
 static unsigned parse_post(const char *url, const char *body,
 			   struct control_request *request,
 			   const char **message)
@@ -84,6 +100,8 @@ static unsigned parse_post(const char *url, const char *body,
 		}
 	}
 	g_strfreev(parts);
+	if (status != 0 && names_no_mount(url))
+		*message = "no such mount";
 	if (status == 0 && request->action == CONTROL_TRACE &&
 	    !parse_enabled(body, &request->enabled)) {
 		*message = "body must be {\"enabled\": true} or "

@@ -214,6 +214,16 @@ static void test_every_command_as_root(void **state)
 	assert_output_has(fixture, "\"error\" : \"nosuch: no such mount\"");
 	assert_int_equal(ctl(fixture, NULL, "mount h"), 1);
 	assert_output_has(fixture, "fusehostctl: h: already serving");
+	/* A name no mount can have is no mount, taken as written: not a
+	 * URL that curl cleans up or the daemon decodes into another
+	 * mount's name (h), nor a URL curl refuses ("cannot reach"). */
+	assert_int_equal(ctl(fixture, NULL, "unmount h/../h"), 5);
+	assert_output_has(fixture, "no such mount");
+	assert_int_equal(ctl(fixture, NULL, "unmount %%68"), 5);
+	assert_int_equal(ctl(fixture, NULL, "unmount .."), 5);
+	assert_int_equal(ctl(fixture, NULL, "unmount 'h h'"), 5);
+	assert_output_has(fixture, "no such mount");
+	assert_true(is_fuse_mounted(fixture->mountpoint));
 	assert_int_equal(ctl(fixture, NULL, "mount"), 2);
 	assert_int_equal(ctl(fixture, NULL, "frobnicate"), 2);
 
