@@ -315,10 +315,18 @@ static void emit_journal(enum log_level level, const struct log_fields *fields,
 			 const char *message)
 {
 	struct journal_record record = { .count = 0 };
+	char *named = NULL;
 	int sent;
 
 	add_number_field(&record, "PRIORITY", syslog_priorities[level]);
-	add_field(&record, "MESSAGE", message);
+	/* MESSAGE is all that journalctl and systemctl status show: it names
+	 * the mount as the line on stderr does ("mount skipped" alone says
+	 * not which). */
+	if (fields->mount && asprintf(&named, "%s: %s", fields->mount,
+				      message) < 0)
+		named = NULL;
+	add_field(&record, "MESSAGE", named ? named : message);
+	free(named);
 	add_field(&record, "CODE_FILE", file);
 	add_number_field(&record, "CODE_LINE", line);
 	add_field(&record, "CODE_FUNC", function);

@@ -257,6 +257,10 @@ static void test_native_journal_records(void **state)
 		mountpoint);
 	char *command = g_strdup_printf("cat %s/hello; stat %s/missing; true",
 					mountpoint, mountpoint);
+	/* MESSAGE names the mount, as the line on stderr does: it is
+	 * all that journalctl and systemctl status show of a record. */
+	char *serving = g_strdup_printf("h: serving plugin hello at %s",
+					mountpoint);
 	GPtrArray *records;
 	GHashTable *record;
 
@@ -268,6 +272,7 @@ static void test_native_journal_records(void **state)
 
 	record = find_record(records, "serving plugin hello at");
 	assert_non_null(record);
+	assert_field(record, "MESSAGE", serving);
 	assert_field(record, "PRIORITY", "6");
 	assert_field(record, "FUSEHOST_MOUNT", "h");
 	assert_field(record, "CODE_FILE", "daemon/mount.c");
@@ -287,8 +292,10 @@ static void test_native_journal_records(void **state)
 	record = find_record(records, "-> read /hello");
 	assert_non_null(record);
 	assert_field(record, "FUSEHOST_OP", "read");
+	assert_non_null(find_record(records, "h: -> read /hello"));
 
 	g_ptr_array_unref(records);
+	g_free(serving);
 	g_free(command);
 	g_free(text);
 	g_free(output);
