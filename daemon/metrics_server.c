@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "metrics_server.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <string.h>
@@ -92,18 +93,24 @@ struct metrics_server *metrics_server_start(const char *listen,
 	server->supervisor = supervisor;
 	/* epoll or poll, not select(), which cannot take the descriptors
 	 * past 1024 that the daemon's raised open file limit allows. */
+	errno = 0;
 	server->http = MHD_start_daemon(
 	    MHD_USE_AUTO_INTERNAL_THREAD |
 		(address->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, handle_request, server, MHD_OPTION_SOCK_ADDR,
 	    address->ai_addr, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 	    MHD_OPTION_END);
+	/* libmicrohttpd leaves the errno of the bind() or listen() that
+	 * failed: an address not of this machine is no port in use. */
+	error = errno;
 	freeaddrinfo(address);
 	if (!server->http) {
 		log_error(NULL,
-			  "cannot serve metrics on %s (is the port in use?); "
-			  "mounts are served without it",
-			  listen);
+			  "cannot serve metrics on %s: %s; mounts are served "
+			  "without it",
+			  listen,
+			  error ? g_strerror(error)
+				: "libmicrohttpd could not start");
 		g_free(server);
 		return NULL;
 	}

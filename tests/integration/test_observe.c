@@ -262,6 +262,34 @@ static void test_promtool_accepts(void **state)
 	g_free(one);
 }
 
+/* A metrics-listen that cannot be served is said with its cause, not a
+ * guess: 192.0.2.1 (TEST-NET-1) is no address of this machine. */
+static void test_unservable_metrics_listen_says_why(void **state)
+{
+	struct fixture *fixture = *state;
+	char *dir = test_subdir(fixture->dir, "elsewhere");
+	char *config = test_path(dir, "fusehost.conf");
+	char *output = test_path(dir, "output");
+	char *text;
+
+	test_write_file(config, "[daemon]\nmetrics-listen = 192.0.2.1:9464\n"
+				"control-socket =\n");
+	assert_int_equal(test_shell("%s -c %s --plugin-dir %s --run true "
+				    ">%s 2>&1",
+				    test_fusehostd_path(), config,
+				    test_plugin_dir(), output),
+			 0);
+	text = test_read_file(output);
+	if (!strstr(text, "cannot serve metrics on 192.0.2.1:9464: Cannot "
+			  "assign requested address") ||
+	    strstr(text, "port in use"))
+		fail_msg("the cause is not said:\n%s", text);
+	g_free(text);
+	g_free(output);
+	g_free(config);
+	g_free(dir);
+}
+
 /* A traced mount logs "-> op path" and "<- op result (duration)"; an
  * untraced one logs nothing per operation. */
 static void test_trace_records(void **state)
@@ -689,6 +717,9 @@ int main(void)
 					    setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_memfs_counts_and_histograms,
 					    setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_unservable_metrics_listen_says_why, setup,
+		fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_promtool_accepts, setup,
 					    fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_trace_records, setup,
