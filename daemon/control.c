@@ -76,6 +76,8 @@ struct request {
 	bool answering; /* counted in control->answering */
 };
 
+static const char *message_for(int result);
+
 static int perform(struct control *control,
 		   const struct control_request *request, char **message)
 {
@@ -103,6 +105,12 @@ static int perform(struct control *control,
 		result = -EINVAL;
 		break;
 	}
+	/* A start that failed: the line the log has, rather than a bare
+	 * errno ("No such file or directory") or "see the log". */
+	if ((request->action == CONTROL_MOUNT ||
+	     request->action == CONTROL_REMOUNT) &&
+	    (result == -ENOEXEC || (result < 0 && !message_for(result))))
+		*message = supervisor_start_cause(supervisor, request->name);
 	return result;
 }
 

@@ -444,15 +444,17 @@ bool supervisor_start(struct supervisor *supervisor)
 	warn_about_leftovers(config);
 
 	pthread_mutex_lock(&supervisor->lock);
-	for (guint i = 0; i < config->mounts->len; i++)
+	for (guint i = 0; i < config->mounts->len; i++) {
+		const struct mount_config *mount = config->mounts->pdata[i];
+		char *cause = NULL;
+		struct plugin *plugin =
+			daemon_load_plugin(config, mount, &cause);
+
 		g_ptr_array_add(supervisor->mounts,
-				create_mount(supervisor,
-					     config->mounts->pdata[i],
-					     daemon_load_plugin(
-						     config,
-						     config->mounts->pdata[i],
-						     NULL),
-					     NULL));
+				create_mount(supervisor, mount, plugin,
+					     cause));
+		g_free(cause);
+	}
 	pthread_mutex_unlock(&supervisor->lock);
 	return start_and_wait(supervisor, supervisor->mounts, true, NULL);
 }
@@ -819,6 +821,15 @@ static int lookup(struct supervisor *supervisor, const char *name,
 	*mount = find_mount(supervisor, name);
 	/* Not ENOENT, which a start can fail with (a missing mountpoint). */
 	return *mount ? 0 : -ESRCH;
+}
+
+char *supervisor_start_cause(struct supervisor *supervisor, const char *name)
+{
+	struct mount *mount;
+
+	if (lookup(supervisor, name, &mount) < 0)
+		return NULL;
+	return g_strdup(mount->start_cause);
 }
 
 int supervisor_unmount(struct supervisor *supervisor, const char *name)

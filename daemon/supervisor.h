@@ -51,6 +51,10 @@ int supervisor_remount(struct supervisor *supervisor, const char *name);
 int supervisor_set_trace(struct supervisor *supervisor, const char *name,
 			 bool trace);
 
+/* Why the mount's last start failed, as the log said it (g_free), or
+ * NULL: for an answer more telling than the errno.  Main thread. */
+char *supervisor_start_cause(struct supervisor *supervisor, const char *name);
+
 /* "3 of 4 mounts serving; failed: scratch" */
 char *supervisor_status(struct supervisor *supervisor);
 

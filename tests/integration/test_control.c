@@ -396,6 +396,47 @@ static void test_reload_names_a_missing_plugin(void **state)
 	g_free(ghost);
 }
 
+/* fusehostctl mount of a mount that cannot start says why, as the log
+ * does: not "No such file or directory" for a missing mountpoint, nor
+ * only "see the log" for a plugin that could not be loaded at start. */
+static void test_mount_failure_names_the_cause(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *ghost = test_subdir(fixture->dir, "ghost");
+	char *mounts = g_strdup_printf("[mount h]\nplugin = hello\n"
+				       "mountpoint = %s\nrestart = no\n"
+				       "[mount ghost]\nplugin = nosuch\n"
+				       "mountpoint = %s\n",
+				       fixture->mountpoint, ghost);
+	char *cause;
+	static const char *const expected[] = { "mount skipped",
+						"does not exist", NULL };
+
+	serve_mount(fixture, NULL, mounts);
+	assert_int_equal(ctl(fixture, NULL, "mount ghost"), 1);
+	cause = g_strdup_printf("ghost: %s: [mount ghost] plugin: plugin "
+				"file ",
+				fixture->config);
+	assert_output_has(fixture, cause);
+	assert_output_has(fixture, "/nosuch.so does not exist");
+	g_free(cause);
+
+	assert_int_equal(ctl(fixture, NULL, "unmount h"), 0);
+	assert_int_equal(rmdir(fixture->mountpoint), 0);
+	assert_int_equal(ctl(fixture, NULL, "mount h"), 1);
+	cause = g_strdup_printf("fusehostctl: h: mountpoint %s does not "
+				"exist\n",
+				fixture->mountpoint);
+	assert_output_has(fixture, cause);
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(cause);
+	g_free(mounts);
+	g_free(ghost);
+}
+
 /* A reload whose new plugin options the plugin refuses answers with the
  * plugin's reason, not only "see the log". */
 static void test_reload_refusal_names_the_cause(void **state)
@@ -818,6 +859,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_reload_reports_and_retries_failed_mounts, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_mount_failure_names_the_cause, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reload_names_a_missing_plugin, setup,
 			teardown),
