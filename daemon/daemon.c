@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,19 @@ static gboolean on_watchdog(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* The thread that runs the main loop, which the watchdog watches. */
+static pthread_t main_thread;
+
+/* While the main loop waits for mounts to stop (as long as twice the
+ * stop timeout, which may be longer than WatchdogSec), it is not wedged:
+ * the watchdog is fed from there.  Never from another thread, whose
+ * progress says nothing about the main loop's. */
+static void feed_watchdog_while_waiting(void)
+{
+	if (pthread_equal(pthread_self(), main_thread))
+		notify_watchdog_if_due();
+}
+
 static void on_command_exit(GPid pid, gint status, gpointer data)
 {
 	struct daemon *daemon = data;
@@ -487,9 +501,12 @@ int daemon_run(struct config *config, const char *run_command)
 		mount_table_source =
 			g_unix_fd_add(daemon.mount_table_fd, G_IO_PRI,
 				      on_mount_table_change, &daemon);
-	if (watchdog_usec)
+	if (watchdog_usec) {
 		watchdog_source = g_timeout_add(watchdog_usec / 1000,
 						on_watchdog, NULL);
+		main_thread = pthread_self();
+		mount_set_waiting(feed_watchdog_while_waiting);
+	}
 
 	supervisor_on_change(daemon.supervisor, status_changed, &daemon);
 	if (another_daemon_serves(config)) {

@@ -43,6 +43,8 @@
 #define FUSECTL_SUPER_MAGIC 0x65735543 /* the kernel's fs/fuse/control.c */
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+/* See mount_set_waiting(); set once, before any mount starts. */
+static void (*waiting_hook)(void);
 
 /* Waits on it end at times of CLOCK_MONOTONIC, as g_get_monotonic_time()
  * counts them, so that setting the clock cannot stretch or cut them. */
@@ -883,6 +885,17 @@ void mount_request_stop(struct mount *mount)
 
 /* Wait for the loop to return until `deadline_ms` (monotonic), waking it
  * meanwhile.  Returns whether it returned. */
+void mount_set_waiting(void (*waiting)(void))
+{
+	waiting_hook = waiting;
+}
+
+void mount_waiting(void)
+{
+	if (waiting_hook)
+		waiting_hook();
+}
+
 static bool wake_until_returned(struct mount *mount, int64_t deadline_ms)
 {
 	bool returned;
@@ -898,6 +911,10 @@ static bool wake_until_returned(struct mount *mount, int64_t deadline_ms)
 		wake_locked(mount);
 		pthread_cond_timedwait(&mount->changed, &mount->lock,
 				       &next_wake);
+		/* Not under the lock: sd_notify may block. */
+		pthread_mutex_unlock(&mount->lock);
+		mount_waiting();
+		pthread_mutex_lock(&mount->lock);
 	}
 	returned = atomic_load(&mount->loop_returned);
 	pthread_mutex_unlock(&mount->lock);
@@ -994,14 +1011,21 @@ static bool abandon(struct mount *mount)
  * and close have returned), until `deadline_ms`. */
 static bool wait_thread_done(struct mount *mount, int64_t deadline_ms)
 {
-	struct timespec deadline = cond_deadline(deadline_ms);
 	bool done;
 
 	pthread_mutex_lock(&mount->lock);
+	/* In steps, each ending with mount_waiting(). */
 	while (!mount->thread_done &&
-	       pthread_cond_timedwait(&mount->changed, &mount->lock,
-				      &deadline) != ETIMEDOUT)
-		;
+	       g_get_monotonic_time() / 1000 < deadline_ms) {
+		struct timespec step = cond_deadline(
+			MIN(deadline_ms, g_get_monotonic_time() / 1000 +
+						 WAKE_INTERVAL_MS));
+
+		pthread_cond_timedwait(&mount->changed, &mount->lock, &step);
+		pthread_mutex_unlock(&mount->lock);
+		mount_waiting();
+		pthread_mutex_lock(&mount->lock);
+	}
 	done = mount->thread_done;
 	pthread_mutex_unlock(&mount->lock);
 	return done;

@@ -156,6 +156,14 @@ bool mount_report_start_later(struct mount *mount,
 			      void (*on_started)(struct mount *mount,
 						 int error, void *data));
 
+/* A stop is waited for as long as the stop timeout, twice over (the loop,
+ * then the plugin's destroy and close), which may be longer than
+ * systemd's watchdog interval: `waiting` is called every WAKE interval of
+ * such a wait, so that the daemon keeps the watchdog fed.  NULL: none. */
+void mount_set_waiting(void (*waiting)(void));
+/* Call it, for waits of other files. */
+void mount_waiting(void);
+
 /* Ask the mount to stop; returns at once, so many can stop in parallel. */
 void mount_request_stop(struct mount *mount);
 

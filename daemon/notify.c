@@ -7,6 +7,17 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+/* CLOCK_MONOTONIC of the last ping, in microseconds; main thread only. */
+static uint64_t last_watchdog_usec;
+
+static uint64_t now_usec(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
 void notify_ready(const char *status)
 {
 	sd_notifyf(0, "READY=1\nSTATUS=%s", status);
@@ -51,4 +62,13 @@ uint64_t notify_watchdog_interval_usec(void)
 void notify_watchdog(void)
 {
 	sd_notify(0, "WATCHDOG=1");
+	last_watchdog_usec = now_usec();
+}
+
+void notify_watchdog_if_due(void)
+{
+	uint64_t interval = notify_watchdog_interval_usec();
+
+	if (interval && now_usec() - last_watchdog_usec >= interval)
+		notify_watchdog();
 }

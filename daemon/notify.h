@@ -15,5 +15,8 @@ void notify_extend_timeout(uint64_t usec);
 /* How often to ping the watchdog (half of WATCHDOG_USEC), 0 if disabled. */
 uint64_t notify_watchdog_interval_usec(void);
 void notify_watchdog(void);
+/* Ping the watchdog if half its interval has passed since the last ping;
+ * for the main thread while it waits for something bounded. */
+void notify_watchdog_if_due(void);
 
 #endif

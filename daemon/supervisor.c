@@ -480,6 +480,7 @@ static void stop_mounts(GPtrArray *mounts, int timeout_ms,
 		    g_get_monotonic_time() / 1000 >= deadline_ms)
 			break;
 		g_usleep(WAKE_ROUND_USEC);
+		mount_waiting();
 	}
 	for (guint i = 0; i < mounts->len; i++) {
 		if (progress)

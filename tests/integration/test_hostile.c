@@ -11,10 +11,14 @@
 
 #include <fcntl.h>
 #include <glib.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,6 +204,82 @@ static void test_unmount_of_hung_mount_completes(void **state)
 	g_free(build_dir);
 }
 
+/* Reads the daemon's notifications as systemd would, at once (a full
+ * socket would block the daemon in sd_notify), counting the pings. */
+struct notify_reader {
+	int fd;
+	atomic_int pings;
+	pthread_t thread;
+};
+
+static void *read_notifications(void *data)
+{
+	struct notify_reader *reader = data;
+	char buffer[4096];
+	ssize_t length;
+
+	while ((length = recv(reader->fd, buffer, sizeof(buffer) - 1, 0)) >
+	       0) {
+		buffer[length] = '\0';
+		if (strstr(buffer, "WATCHDOG=1"))
+			atomic_fetch_add(&reader->pings, 1);
+	}
+	return NULL;
+}
+
+/* Unmounting the stuck mount holds the main loop for the stop timeout
+ * and the grace after the abort (3 s here, twice the stop timeout and
+ * more in general, which may be past WatchdogSec): the watchdog is fed
+ * meanwhile, every half of WATCHDOG_USEC (0.2 s), instead of once
+ * before and once after. */
+static void test_watchdog_fed_while_hung_mount_stops(void **state)
+{
+	struct hostile_fixture *fixture = *state;
+	char *build_dir = g_path_get_dirname(test_fusehostd_path());
+	char *ctl = g_strdup_printf("%s/fusehostctl", build_dir);
+	char *socket_path = test_path(fixture->dir, "notify");
+	struct sockaddr_un address = { .sun_family = AF_UNIX };
+	const char *const expected[] = { "has been running for",
+					 "did not stop within",
+					 "is stuck in an operation", NULL };
+	struct notify_reader reader = {
+		.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+	};
+	int before, pings;
+
+	g_strlcpy(address.sun_path, socket_path, sizeof(address.sun_path));
+	assert_int_equal(bind(reader.fd, (struct sockaddr *)&address,
+			      sizeof(address)),
+			 0);
+	assert_int_equal(pthread_create(&reader.thread, NULL,
+					read_notifications, &reader),
+			 0);
+	setenv("NOTIFY_SOCKET", socket_path, 1);
+	setenv("WATCHDOG_USEC", "400000", 1);
+	serve_with_stuck_reader(fixture);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+
+	before = atomic_load(&reader.pings);
+	assert_int_equal(test_shell("%s -s %s unmount hung >/dev/null 2>&1",
+				    ctl, fixture->socket),
+			 1);
+	pings = atomic_load(&reader.pings) - before;
+	if (pings < 6)
+		fail_msg("%d watchdog pings while the stop took 3 s", pings);
+	assert_reader_released(fixture);
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	shutdown(reader.fd, SHUT_RDWR);
+	pthread_join(reader.thread, NULL);
+	close(reader.fd);
+	g_free(socket_path);
+	g_free(ctl);
+	g_free(build_dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +287,9 @@ int main(void)
 			test_daemon_stops_despite_hung_plugin, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_unmount_of_hung_mount_completes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_watchdog_fed_while_hung_mount_stops, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
