@@ -1107,6 +1107,23 @@ static int passthrough_stat_path(const char *path, struct stat *st)
 	return err;
 }
 
+/* libfuse takes one off st_nlink of a file it has hidden, for the link
+ * its rename kept; the hide here unlinked the file for real, so the count
+ * is right already and gets that one back.  A file with other names still
+ * showed one link too few through a descriptor of the hidden one. */
+static void passthrough_hidden_nlink(const char *path, struct stat *st)
+{
+	int fd;
+
+	if (!path || !passthrough_is_hidden_name(path))
+		return;
+	fd = passthrough_hidden_get(path);
+	if (fd >= 0) {
+		st->st_nlink++;
+		close(fd);
+	}
+}
+
 static int passthrough_getattr(const char *path, struct stat *st,
 			       struct fuse_file_info *fi)
 {
@@ -1116,9 +1133,11 @@ static int passthrough_getattr(const char *path, struct stat *st,
 		err = fstat((int)fi->fh, st) ? -errno : 0;
 	else
 		err = passthrough_stat_path(path, st);
-	if (!err)
+	if (!err) {
 		st->st_ino = passthrough_ino(passthrough_instance(),
 					     st->st_dev, st->st_ino);
+		passthrough_hidden_nlink(path, st);
+	}
 	return err;
 }
 

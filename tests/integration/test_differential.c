@@ -1234,7 +1234,24 @@ struct regression {
 	int count;
 };
 
+/* passthrough: a file with two names, open through one that is then
+ * removed, showed st_nlink 0 through its descriptor, not 1: libfuse takes
+ * a link off a hidden file, which passthrough had unlinked for real. */
+static const struct op hidden_file_with_another_name[] = {
+	{ OP_MKDIR, 0, 3, 0, 0, 0755, 0, 0, 0, 0, { 0 } },
+	{ OP_OPEN, 5, 8, 0, O_CREAT | O_TRUNC | O_WRONLY, 0644, 0, 0, 0, 0,
+	  { 0 } },
+	{ OP_LINK, 0, 8, 9, 0, 0, 0, 0, 0, 0, { 0 } },
+	{ OP_OPEN, 5, 9, 0, O_CREAT | O_RDWR, 0644, 0, 0, 0, 0, { 0 } },
+	{ OP_UNLINK, 0, 9, 0, 0, 0, 0, 0, 0, 0, { 0 } },
+	{ OP_FSTAT, 5, 0, 0, 0, 0, 0, 0, 0, 0, { 0 } },
+	{ OP_READ, 5, 0, 0, 0, 0, 0, 10, 0, 0, { 0 } },
+};
+
+#define CASE(what, ops) { what, ops, sizeof(ops) / sizeof(ops[0]) }
+
 static const struct regression regressions[] = {
+	CASE("hidden file with another name", hidden_file_with_another_name),
 	{ NULL, NULL, 0 },
 };
 
