@@ -889,7 +889,9 @@ static void compare_outcomes(struct run *run, const struct op *op,
 			compare_stat(run, "fstat", &a->st, &b->st, NULL);
 	}
 	if (op->kind == OP_UTIMENS && !a->err) {
-		/* Explicit times are kept to the nanosecond. */
+		/* Explicit times are kept to the nanosecond; a symlink's
+		 * atime only until the link is next followed, which the
+		 * path walk below may do (relatime). */
 		struct stat st[2];
 
 		for (int i = 0; i < 2; i++) {
@@ -900,6 +902,7 @@ static void compare_outcomes(struct run *run, const struct op *op,
 			g_free(path);
 		}
 		if (op->times[1] != UTIME_NOW && op->times[1] != UTIME_OMIT &&
+		    !S_ISLNK(st[0].st_mode) &&
 		    (st[0].st_atim.tv_sec != st[1].st_atim.tv_sec ||
 		     st[0].st_atim.tv_nsec != st[1].st_atim.tv_nsec))
 			differ(run, "atime %lld.%09ld != %lld.%09ld",
@@ -925,6 +928,10 @@ static void compare_outcomes(struct run *run, const struct op *op,
  *    takes SEEK_END, SEEK_DATA and SEEK_HOLE against the directory's
  *    size, where tmpfs's dcache_dir_lseek refuses them with EINVAL; no
  *    request reaches the file system;
+ *  - a plain rename of a file onto another name of itself, open: POSIX
+ *    makes it do nothing, but libfuse 3.14 (fuse_lib_rename) first hides
+ *    the open target, without asking whether it is the source, and the
+ *    rename then goes ahead: the source's name is gone;
  *  - with TARGET_HIDES_BY_RENAME a directory that holds a file unlinked
  *    while open is not empty (memfs/README), so it can neither be
  *    removed nor replaced by a rename. */
@@ -932,6 +939,24 @@ static bool allowed_to_differ(const struct run *run, const struct op *op)
 {
 	const struct tree *target = &run->trees[1];
 	bool skip = false;
+
+	if (op->kind == OP_RENAME && op->flags == 0) {
+		const struct tree *ref = &run->trees[0];
+		char *from = tree_path(ref, op->path);
+		char *to = tree_path(ref, op->path2);
+		struct stat a, b, open;
+
+		if (lstat(from, &a) == 0 && lstat(to, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			for (int i = 0; i < SLOTS; i++)
+				skip |= ref->fds[i] >= 0 &&
+					fstat(ref->fds[i], &open) == 0 &&
+					open.st_ino == b.st_ino;
+		g_free(from);
+		g_free(to);
+		if (skip)
+			return true;
+	}
 
 	if (op->kind == OP_LSEEK && run->trees[0].fds[op->slot] >= 0 &&
 	    run->trees[0].is_dir[op->slot])
