@@ -999,11 +999,12 @@ static bool run_step(struct run *run, const struct op *op)
 	    op->kind != OP_FSYNC && op->kind != OP_FSTAT) {
 		for (int p = 0; p < 2; p++) {
 			const char *name = paths[p ? op->path2 : op->path];
-			char *parent = parent_of(name);
+			char *parent;
 
 			if (p == 1 && op->kind != OP_RENAME &&
 			    op->kind != OP_LINK)
 				break;
+			parent = parent_of(name);
 			compare_path(run, name);
 			compare_path(run, parent);
 			g_free(parent);
