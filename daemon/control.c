@@ -398,7 +398,7 @@ static const char *message_for_mount(enum control_action action, int result,
 	if (result == -EALREADY && action == CONTROL_MOUNT)
 		return "already serving";
 	if (result == -EALREADY && action == CONTROL_UNMOUNT)
-		return "not serving: already unmounted, or down";
+		return "not serving: already unmounted";
 	return message ? message : strerror(-result);
 }
 

@@ -839,9 +839,11 @@ int supervisor_unmount(struct supervisor *supervisor, const char *name)
 	int result = lookup(supervisor, name, &mount);
 
 	bool restart_pending;
+	bool was_wanted;
 
 	if (result < 0)
 		return result;
+	was_wanted = mount->wanted;
 	mount->wanted = false;
 	restart_pending = mount->restart_timer != 0;
 	cancel_restart(mount);
@@ -852,11 +854,17 @@ int supervisor_unmount(struct supervisor *supervisor, const char *name)
 						START_WAIT_MS) == -EINPROGRESS)
 		return -EINPROGRESS;
 	if (mount_get_state(mount) != MOUNT_SERVING) {
-		if (!restart_pending)
+		/* Only an unmount that changes nothing fails: one that
+		 * keeps a mount down which was to come back (a restart
+		 * due, or a reload trying again) has done what was asked. */
+		if (!restart_pending && !was_wanted)
 			return -EALREADY;
-		/* Down and waiting to come back: it now stays down. */
-		log_info(name, "unmounting on request: its restart is "
-			       "cancelled");
+		log_info(name, restart_pending
+				       ? "unmounting on request: its restart "
+					 "is cancelled"
+				       : "unmounting on request: it is down, "
+					 "and a reload no longer tries it "
+					 "again");
 		return 0;
 	}
 	log_info(name, "unmounting on request");

@@ -327,8 +327,9 @@ static void test_reload_reports_and_retries_failed_mounts(void **state)
 	assert_false(is_fuse_mounted(late));
 	assert_int_equal(ctl(fixture, NULL, "status"), 0);
 	assert_output_has(fixture, "h                serving    hello");
-	/* Taken down by the administrator: a reload leaves it down. */
-	assert_int_equal(ctl(fixture, NULL, "unmount unwanted"), 1);
+	/* Taken down by the administrator (which succeeds: it is kept
+	 * down from now on): a reload leaves it down. */
+	assert_int_equal(ctl(fixture, NULL, "unmount unwanted"), 0);
 
 	assert_int_equal(mkdir(late, 0755), 0);
 	assert_int_equal(mkdir(unwanted, 0755), 0);
@@ -393,6 +394,49 @@ static void test_reload_names_a_missing_plugin(void **state)
 	g_free(cause);
 	g_free(text);
 	g_free(first);
+	g_free(ghost);
+}
+
+/* Unmounting a mount that failed to start keeps it down: it succeeds,
+ * and a reload no longer tries the mount again.  Only unmounting it a
+ * second time, which changes nothing, fails. */
+static void test_unmount_of_failed_mount_keeps_it_down(void **state)
+{
+	struct control_fixture *fixture = *state;
+	char *ghost = test_path(fixture->dir, "ghost");
+	char *mounts = g_strdup_printf("[mount h]\nplugin = hello\n"
+				       "mountpoint = %s\nrestart = no\n"
+				       "[mount ghost]\nplugin = hello\n"
+				       "mountpoint = %s\n",
+				       fixture->mountpoint, ghost);
+	static const char *const expected[] = { "mount skipped",
+						"does not exist", NULL };
+
+	serve_mount(fixture, NULL, mounts);
+	assert_false(is_fuse_mounted(ghost));
+	assert_int_equal(ctl(fixture, NULL, "unmount ghost"), 0);
+	assert_true(fusehostd_wait_for_log(
+		fixture->daemon,
+		"ghost: unmounting on request: it is down, and a reload no "
+		"longer tries it again",
+		STOP_TIMEOUT_MS));
+	assert_int_equal(ctl(fixture, NULL, "--json list"), 0);
+	assert_output_has(fixture, "\"state\" : \"unmounted\"");
+	assert_int_equal(ctl(fixture, NULL, "unmount ghost"), 1);
+	assert_output_has(fixture, "fusehostctl: ghost: not serving: already "
+				   "unmounted");
+
+	/* Its cause mended, a reload still leaves it down. */
+	assert_int_equal(mkdir(ghost, 0755), 0);
+	assert_int_equal(ctl(fixture, NULL, "reload"), 0);
+	assert_false(is_fuse_mounted(ghost));
+	assert_int_equal(ctl(fixture, NULL, "mount ghost"), 0);
+	assert_true(is_fuse_mounted(ghost));
+	assert_int_equal(fusehostd_stop(fixture->daemon, SIGTERM,
+					STOP_TIMEOUT_MS),
+			 0);
+	fusehostd_assert_log_clean(fixture->daemon, expected);
+	g_free(mounts);
 	g_free(ghost);
 }
 
@@ -858,6 +902,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_reload_reports_and_retries_failed_mounts, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_unmount_of_failed_mount_keeps_it_down, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_mount_failure_names_the_cause, setup, teardown),
