@@ -7,7 +7,9 @@
 #define _GNU_SOURCE
 #include "mountpoint.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <limits.h>
 #include <signal.h>
@@ -219,21 +221,47 @@ static enum mounted_at mounted_at(const char *path)
 	return what;
 }
 
+/* Whether the directory at `path` has an entry besides . and ..; false
+ * if it cannot be read.  Not opendir(): it takes a 32 KiB buffer from the
+ * malloc arena of the calling mount thread, which leaves it resident
+ * there (about 22 KiB more per mount, measured with 100 mounts). */
+static bool has_entries(const char *path)
+{
+	union {
+		struct dirent64 aligned;
+		char bytes[1024];
+	} buffer;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool found = false;
+	ssize_t length;
+
+	if (fd < 0)
+		return false;
+	while (!found &&
+	       (length = getdents64(fd, buffer.bytes, sizeof(buffer))) > 0) {
+		for (ssize_t offset = 0; offset < length && !found;) {
+			const struct dirent64 *entry =
+				(const void *)(buffer.bytes + offset);
+
+			found = strcmp(entry->d_name, ".") != 0 &&
+				strcmp(entry->d_name, "..") != 0;
+			offset += entry->d_reclen;
+		}
+	}
+	close(fd);
+	return found;
+}
+
 /* Files in the bare directory would be hidden while the mount is there,
  * which is seldom meant (a filesystem mounted there is reported by
  * mountpoint_prepare()). */
 static void warn_if_not_empty(const char *path, const char *mount_name)
 {
-	GDir *dir = g_dir_open(path, 0, NULL);
-
-	if (!dir)
-		return;
-	if (g_dir_read_name(dir))
+	if (has_entries(path))
 		log_warning(mount_name,
 			    "mountpoint %s is not empty; mounting over it "
 			    "hides its files until this mount is gone",
 			    path);
-	g_dir_close(dir);
 }
 
 int mountpoint_verify(const char *path, const char *mount_name)
