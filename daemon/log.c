@@ -37,8 +37,9 @@ static atomic_int current_level = LOG_LEVEL_INFO;
 static bool use_journal;
 static _Thread_local const char *thread_mount;
 static _Thread_local bool thread_observed;
-/* A fixed buffer, not the heap: a thread that ends leaves nothing to free. */
-static _Thread_local char thread_last_error[512];
+/* See log_keep_thread_last_error(). */
+static _Thread_local char *thread_last_error;
+static _Thread_local size_t thread_last_error_size;
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -204,9 +205,12 @@ void log_set_thread_observed(void)
 	thread_observed = true;
 }
 
-const char *log_thread_last_error(void)
+void log_keep_thread_last_error(char *buffer, size_t size)
 {
-	return thread_last_error;
+	thread_last_error = buffer;
+	thread_last_error_size = buffer ? size : 0;
+	if (buffer && size)
+		buffer[0] = '\0';
 }
 
 static void write_fully(int fd, const char *data, size_t length)
@@ -367,8 +371,8 @@ void log_recordv(enum log_level level, const struct log_fields *fields,
 	length = strlen(message);
 	while (length > 0 && message[length - 1] == '\n')
 		message[--length] = '\0';
-	if (level == LOG_LEVEL_ERROR)
-		snprintf(thread_last_error, sizeof(thread_last_error), "%s",
+	if (level == LOG_LEVEL_ERROR && thread_last_error)
+		snprintf(thread_last_error, thread_last_error_size, "%s",
 			 message);
 
 	if (use_journal)

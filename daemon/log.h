@@ -81,10 +81,13 @@ void log_set_thread_mount(const char *mount);
  * libfuse's own line about the same result, once per call, is dropped. */
 void log_set_thread_observed(void);
 
-/* The last error this thread logged ("" if none), so that whoever asked
- * the thread to do something can repeat why it failed (the answer to a
- * reload, say) rather than an errno that says less. */
-const char *log_thread_last_error(void);
+/* From now on, keep the last error this thread logs in `buffer` ("" until
+ * one is), so that whoever asked the thread to do something can repeat why
+ * it failed (the answer to a reload, say) rather than an errno that says
+ * less.  NULL stops it.  Only threads that ask pay for it: a buffer of
+ * thread-local storage would take room in every thread, libfuse's
+ * workers of every mount included. */
+void log_keep_thread_last_error(char *buffer, size_t size);
 
 /* Route libfuse's process-wide log function into this log. */
 void log_capture_libfuse(void);

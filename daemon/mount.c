@@ -733,15 +733,18 @@ static void thread_finished(struct mount *mount)
 static void *mount_thread(void *data)
 {
 	struct mount *mount = data;
+	char last_error[512];
 	bool crashed;
 	int result;
 	bool lost;
 
 	log_set_thread_mount(mount->config->name);
+	log_keep_thread_last_error(last_error, sizeof(last_error));
 	result = setup(mount);
+	log_keep_thread_last_error(NULL, 0);
 	if (result < 0) {
-		if (*log_thread_last_error())
-			mount->start_cause = g_strdup(log_thread_last_error());
+		if (last_error[0])
+			mount->start_cause = g_strdup(last_error);
 		atomic_store(&mount->loop_returned, true);
 		set_state(mount, MOUNT_FAILED, result);
 		if (mount->on_started)
